@@ -1,0 +1,86 @@
+# Switchboard — every command a developer or CI needs. The virtual environment is created and kept in sync here,
+# so a fresh machine needs only Python 3.11, Node and the package registries.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+BACKEND := backend
+VENV := $(BACKEND)/.venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Under CI the suite talks to the real services on loopback (and fails when they are unreachable).
+ifeq ($(CI),true)
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+endif
+
+.PHONY: help install run test lint fmt e2e bench services worker beat build-frontend migrate seed clean
+
+help:
+	@echo "make run      install, migrate, seed the demo agency and serve http://$(HOST):$(PORT) (embedded defaults)"
+	@echo "make test     the whole suite (CI=true: against PostgreSQL and Redis on 127.0.0.1)"
+	@echo "make lint     ruff check, ruff format --check, makemigrations --check, spectacular --validate, check --deploy"
+	@echo "make fmt      ruff format + ruff check --fix"
+	@echo "make bench    benchmarks under bench/ (needs PostgreSQL and Redis)"
+	@echo "make worker | beat   Celery worker / beat (needs REDIS_URL)"
+
+$(STAMP): $(BACKEND)/pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '$(BACKEND)[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	cd $(BACKEND) && $(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	cd $(BACKEND) && $(BIN)/python manage.py seed_demo
+
+build-frontend:
+	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; \
+	else echo "frontend/ is not built yet: the start page links to the API docs and the admin"; fi
+
+run: export DEBUG ?= true
+run: seed build-frontend
+	cd $(BACKEND) && $(BIN)/python manage.py collectstatic --noinput -v 0
+	@echo "Serving on http://$(HOST):$(PORT)  (API docs: /api/docs/  admin: /admin/  WebSocket: /ws/messages/)"
+	cd $(BACKEND) && $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+test: install
+	cd $(BACKEND) && $(BIN)/python -m tests.preflight
+	cd $(BACKEND) && $(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: install
+	cd $(BACKEND) && $(BIN)/ruff check . ../bench && $(BIN)/ruff format --check . ../bench
+	cd $(BACKEND) && $(BIN)/python manage.py makemigrations --check --dry-run
+	cd $(BACKEND) && $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+	cd $(BACKEND) && DEBUG=false SECRET_KEY=lint-$$(date +%s)-a-long-random-production-secret-key-value-xyz \
+		FIELD_ENCRYPTION_KEY=$$($(BIN)/python -c 'from cryptography.fernet import Fernet;print(Fernet.generate_key().decode())') \
+		ALLOWED_HOSTS=inbox.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+fmt: install
+	cd $(BACKEND) && $(BIN)/ruff format . ../bench && $(BIN)/ruff check --fix . ../bench
+
+e2e: install
+	cd $(BACKEND) && $(BIN)/pytest -q -m live $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+services:
+	@pg_isready -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 ping || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+
+worker: install
+	cd $(BACKEND) && $(BIN)/celery -A config worker --loglevel=INFO --concurrency=$${CELERY_CONCURRENCY:-4}
+
+beat: install
+	cd $(BACKEND) && $(BIN)/celery -A config beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) $(BACKEND)/db.sqlite3 $(BACKEND)/staticfiles

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from switchboard.common import views as common_views
+
+urlpatterns = [
+    path("healthz", common_views.healthz, name="healthz"),
+    path("readyz", common_views.readyz, name="readyz"),
+    path("metrics", common_views.metrics, name="metrics"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/accounts/", include("switchboard.accounts.urls")),
+    path("api/platforms/", include("switchboard.platforms.urls")),
+    path("api/messages/", include("switchboard.inbox.api.urls")),
+    path("api/webhooks/", include("switchboard.webhooks.urls")),
+    path("api/", include("switchboard.whatsapp.urls")),
+]
+
+# The single-page app (built into frontend/dist) answers every other path; see common/views.py.
+urlpatterns += [path("", include("switchboard.common.spa_urls"))]

@@ -1,0 +1,159 @@
+"""Tenancy is decided here, and only here.
+
+* `TenantModel` — the abstract base of every tenant-owned row: a non-null, indexed `organization` and the
+  `for_organization(org)` queryset method.
+* `resolve_membership(user, header)` — which organization a request acts for (the `X-Organization` header picks
+  one when the user belongs to several; otherwise the oldest membership).
+* `TenantScopedViewMixin` — the one mixin every API view uses. It owns `get_queryset` / `get_object` (subclasses
+  supply `scoped_queryset()`); overriding the owners is refused at class creation, so a view cannot forget the
+  filter. Missing and other-tenant objects both answer 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from rest_framework import exceptions, permissions
+from rest_framework.request import Request
+
+from switchboard.accounts.models import Membership, Organization, User
+
+ORGANIZATION_HEADER = "HTTP_X_ORGANIZATION"
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_organization(self, organization: Organization | int) -> TenantQuerySet:
+        organization_id = organization if isinstance(organization, int) else organization.pk
+        return self.filter(organization_id=organization_id)
+
+
+TenantManager = models.Manager.from_queryset(TenantQuerySet)
+
+
+class TenantModel(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+
+class NoOrganization(exceptions.PermissionDenied):
+    default_detail = "You are not a member of any organization."
+    default_code = "no_organization"
+
+
+class UnknownOrganization(exceptions.NotFound):
+    default_detail = "The organization named in X-Organization was not found among your memberships."
+    default_code = "unknown_organization"
+
+
+def resolve_membership(user: User, header_value: str | None) -> Membership:
+    """The membership a request acts through. Raises NoOrganization / UnknownOrganization."""
+    memberships = Membership.objects.filter(user=user).select_related("organization")
+    if header_value:
+        header_value = header_value.strip()
+        lookup = {"organization_id": int(header_value)} if header_value.isdigit() else {
+            "organization__slug": header_value
+        }
+        membership = memberships.filter(**lookup).first()
+        if membership is None:
+            raise UnknownOrganization()
+        return membership
+    membership = memberships.order_by("created_at", "id").first()
+    if membership is None:
+        raise NoOrganization()
+    return membership
+
+
+def member_user_ids(organization: Organization | int) -> list[int]:
+    """Everyone who should see the organization's inbox (the WebSocket groups to address)."""
+    organization_id = organization if isinstance(organization, int) else organization.pk
+    return list(
+        Membership.objects.filter(organization_id=organization_id, user__is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+class IsOrganizationMember(permissions.BasePermission):
+    message = "You are not a member of this organization."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return getattr(request, "membership", None) is not None
+
+
+class IsOrganizationManager(permissions.BasePermission):
+    """Owners and admins: members and platform accounts."""
+
+    message = "Only owners and admins of the organization may do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        membership = getattr(request, "membership", None)
+        return membership is not None and membership.can_manage
+
+
+class ManagersWriteMembersRead(permissions.BasePermission):
+    """Any member reads; only owners and admins write."""
+
+    message = "Only owners and admins of the organization may change this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        membership = getattr(request, "membership", None)
+        if membership is None:
+            return False
+        return request.method in permissions.SAFE_METHODS or membership.can_manage
+
+
+class TenantScopedViewMixin:
+    """Resolves `request.organization` / `request.membership` and scopes every query to it."""
+
+    _OWNED = ("get_queryset", "get_object", "initial")
+    permission_classes = [permissions.IsAuthenticated, IsOrganizationMember]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls._OWNED:
+            if name in cls.__dict__:
+                raise TypeError(
+                    f"{cls.__name__} overrides {name}(); tenant-scoped views supply scoped_queryset() instead."
+                )
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.perform_authentication(request)  # type: ignore[attr-defined]
+        request.organization = None
+        request.membership = None
+        if request.user is not None and request.user.is_authenticated:
+            membership = resolve_membership(request.user, request.META.get(ORGANIZATION_HEADER))
+            request.membership = membership
+            request.organization = membership.organization
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+    @property
+    def organization(self) -> Organization:
+        return self.request.organization  # type: ignore[attr-defined]
+
+    def scoped_queryset(self) -> models.QuerySet:
+        raise NotImplementedError(f"{type(self).__name__} must define scoped_queryset()")
+
+    def get_queryset(self) -> models.QuerySet:
+        queryset = self.scoped_queryset()
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
+            return queryset.none()
+        return queryset.filter(organization_id=self.organization.pk)
+
+    def get_object(self) -> models.Model:
+        from rest_framework.generics import get_object_or_404
+
+        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
+        value = self.kwargs[lookup_url_kwarg]  # type: ignore[attr-defined]
+        if self.lookup_field == "pk" and not str(value).isdigit():  # type: ignore[attr-defined]
+            from django.http import Http404
+
+            raise Http404
+        obj = get_object_or_404(queryset, **{self.lookup_field: value})  # type: ignore[attr-defined]
+        self.check_object_permissions(self.request, obj)  # type: ignore[attr-defined]
+        return obj

@@ -1,0 +1,91 @@
+"""Process-level endpoints: liveness, readiness, Prometheus metrics, and the single-page app shell."""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is alive and serving; touches nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check_cache() -> None:
+    key = f"readyz:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=5)
+    if cache.get(key) != "1":
+        raise RuntimeError("cache did not return the value just written")
+    cache.delete(key)
+
+
+def _check_channel_layer() -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("no channel layer configured")
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.send)(channel, {"type": "readyz.ping"})
+    message = async_to_sync(layer.receive)(channel)
+    if message.get("type") != "readyz.ping":
+        raise RuntimeError("channel layer returned another message")
+
+
+READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "channel_layer": _check_channel_layer}
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Database, cache and channel layer reachable; 503 naming every check that failed."""
+    results: dict[str, dict] = {}
+    for name, check in READINESS_CHECKS.items():
+        started = time.perf_counter()
+        try:
+            check()
+            results[name] = {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 2)}
+        except Exception as exc:
+            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    failed = [name for name, result in results.items() if not result["ok"]]
+    body = {"status": "ok" if not failed else "unavailable", "failed": failed, "checks": results}
+    return JsonResponse(body, status=200 if not failed else 503)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus exposition, behind `Authorization: Bearer <METRICS_TOKEN>` (404 when no token is set)."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        return JsonResponse({"detail": "Metrics are disabled: set METRICS_TOKEN.", "code": "not_found"}, status=404)
+    supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(supplied.encode(), token.encode()):
+        return JsonResponse({"detail": "A valid metrics token is required.", "code": "not_authenticated"}, status=401)
+    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+
+@require_GET
+def spa(request: HttpRequest, path: str = "") -> HttpResponse:
+    """The built web app's index.html for client-side routes; a start page when the app is not built."""
+    index = settings.FRONTEND_DIST / "index.html"
+    if index.is_file():
+        return FileResponse(index.open("rb"), content_type="text/html")
+    return render(request, "common/start.html", status=200)

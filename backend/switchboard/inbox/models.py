@@ -1,0 +1,201 @@
+"""The inbox: contacts, conversations, messages and their attachments. Every row belongs to one organization."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from switchboard.accounts.tenancy import TenantModel
+from switchboard.platforms.models import Platform, PlatformAccount
+
+
+class Contact(TenantModel):
+    """A customer as one platform account knows them. `external_id` is what the platform calls them: the
+    E.164 phone number for WhatsApp (so one person is one contact however the number is written), a
+    business-scoped user id (`US.…`) when WhatsApp gives no number, the PSID / IGSID on Messenger / Instagram."""
+
+    platform_account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="contacts")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    external_id = models.CharField(max_length=128)
+    phone_number = models.CharField(max_length=32, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    username = models.CharField(max_length=150, blank=True)
+    profile_picture_url = models.URLField(max_length=1000, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform_account", "external_id"], name="contact_unique_external_id")
+        ]
+        indexes = [models.Index(fields=["organization", "phone_number"], name="contact_org_phone")]
+
+    def __str__(self) -> str:
+        return self.name or self.username or self.phone_number or self.external_id
+
+    @property
+    def display_name(self) -> str:
+        return str(self)
+
+
+class Conversation(TenantModel):
+    """One thread per (platform account, contact)."""
+
+    platform_account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    is_archived = models.BooleanField(default=False)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ai_enabled = models.BooleanField(default=False)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_preview = models.CharField(max_length=255, blank=True)
+    last_inbound_at = models.DateTimeField(
+        null=True, blank=True, help_text="Opens the platforms' 24-hour customer-service window."
+    )
+    unread_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform_account", "contact"], name="conversation_unique_account_contact"
+            )
+        ]
+        indexes = [
+            # The inbox list: one organization's (un)archived threads by last activity.
+            models.Index(
+                "organization", "is_archived", models.F("last_message_at").desc(nulls_last=True), "id",
+                name="conversation_inbox_list",
+            ),
+            models.Index(fields=["organization", "platform"], name="conversation_org_platform"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} ({self.get_platform_display()})"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+
+
+class MessageKind(models.TextChoices):
+    TEXT = "text", "Text"
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+    AUDIO = "audio", "Audio"
+    DOCUMENT = "document", "Document"
+    STICKER = "sticker", "Sticker"
+    LOCATION = "location", "Location"
+    CONTACTS = "contacts", "Contacts"
+    INTERACTIVE = "interactive", "Interactive"
+    REACTION = "reaction", "Reaction"
+    LISTING_CARD = "listing_card", "Listing card"
+    SYSTEM = "system", "System"
+    UNSUPPORTED = "unsupported", "Unsupported"
+
+
+class MessageStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+    FAILED = "failed", "Failed"
+
+
+class Message(TenantModel):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    platform_account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    kind = models.CharField(max_length=16, choices=MessageKind.choices, default=MessageKind.TEXT)
+    text = models.TextField(blank=True)
+    payload = models.JSONField(
+        default=dict, blank=True, help_text="Structured content: location, contacts, interactive reply, card …"
+    )
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reply_to_platform_id = models.CharField(max_length=255, blank=True)
+    platform_message_id = models.CharField(max_length=255, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.RECEIVED)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.TextField(blank=True)
+    reactions = models.JSONField(default=list, blank=True, help_text="[{emoji, by: contact|agent, at}]")
+    is_deleted = models.BooleanField(default=False)
+    is_read = models.BooleanField(default=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    timestamp = models.DateTimeField(help_text="When the platform says it happened.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        constraints = [
+            # The truth of deduplication: a retried or concurrent delivery can store a platform message once.
+            models.UniqueConstraint(
+                fields=["platform_account", "platform_message_id"],
+                condition=Q(platform_message_id__isnull=False),
+                name="message_unique_platform_id",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "timestamp", "id"], name="message_thread"),
+            models.Index(fields=["organization", "-timestamp", "-id"], name="message_org_recent"),
+            models.Index(
+                fields=["conversation"], condition=Q(is_read=False, direction="inbound"), name="message_unread"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.kind} #{self.pk}"
+
+
+class AttachmentStatus(models.TextChoices):
+    PENDING = "pending", "Pending download"
+    STORED = "stored", "Stored"
+    FAILED = "failed", "Failed"
+    REJECTED = "rejected", "Rejected"
+
+
+class Attachment(TenantModel):
+    """A media item of a message. The webhook records where it is (`media_id` or `source_url`); the media task
+    downloads it into storage."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=16, choices=MessageKind.choices, default=MessageKind.DOCUMENT)
+    media_id = models.CharField(max_length=255, blank=True, help_text="WhatsApp Cloud media id.")
+    source_url = models.URLField(max_length=2000, blank=True)
+    mime_type = models.CharField(max_length=120, blank=True)
+    filename = models.CharField(max_length=255, blank=True, help_text="As the sender named it; display only.")
+    caption = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=AttachmentStatus.choices, default=AttachmentStatus.PENDING)
+    error = models.TextField(blank=True)
+    file = models.FileField(max_length=300, blank=True)
+    thumbnail = models.FileField(max_length=300, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="attachment_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} attachment #{self.pk}"

@@ -1,0 +1,59 @@
+"""Real-time fan-out. Services call `send_event_on_commit`; nothing is pushed for a rolled-back write.
+
+Each member of a tenant listens on the group `messages_<user_id>`; an event is `{"type": <name>, "data": {...}}`
+where `data` is the same serializer output the REST API returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from switchboard.accounts.models import Organization
+from switchboard.accounts.tenancy import member_user_ids
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_CREATED = "message.created"
+MESSAGE_UPDATED = "message.updated"
+CONVERSATION_UPDATED = "conversation.updated"
+CARD_UPDATE = "card.update"
+
+
+def user_group(user_id: int) -> str:
+    return f"messages_{user_id}"
+
+
+def broadcast(user_ids: Iterable[int], event: str, data: dict[str, Any]) -> None:
+    """Send now. A broken channel layer must never fail the write that already committed."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "inbox.event", "event": event, "data": data}
+    for user_id in user_ids:
+        try:
+            async_to_sync(layer.group_send)(user_group(user_id), message)
+        except Exception:
+            logger.exception("broadcast of %s to user %s failed", event, user_id)
+
+
+def send_event_on_commit(
+    organization: Organization | int,
+    event: str,
+    data: dict[str, Any] | Any,
+    user_ids: Iterable[int] | None = None,
+) -> None:
+    """Broadcast `event` to every member of `organization` (or to `user_ids`) once the transaction commits.
+    `data` may be a callable evaluated after commit, so the payload reflects the committed state."""
+
+    def _send() -> None:
+        recipients = list(user_ids) if user_ids is not None else member_user_ids(organization)
+        payload = data() if callable(data) else data
+        broadcast(recipients, event, payload)
+
+    transaction.on_commit(_send)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MessengerConfig(AppConfig):
+    name = "switchboard.messenger"
+    label = "messenger"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WhatsAppConfig(AppConfig):
+    name = "switchboard.whatsapp"
+    label = "whatsapp"
