@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from switchboard.accounts.tenancy import TenantModel
 from switchboard.platforms.models import Platform, PlatformAccount
@@ -55,7 +56,7 @@ class Conversation(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     ai_enabled = models.BooleanField(default=False)
-    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(default=timezone.now)
     last_message_preview = models.CharField(max_length=255, blank=True)
     last_inbound_at = models.DateTimeField(
         null=True, blank=True, help_text="Opens the platforms' 24-hour customer-service window."
@@ -74,7 +75,7 @@ class Conversation(TenantModel):
         indexes = [
             # The inbox list: one organization's (un)archived threads by last activity.
             models.Index(
-                "organization", "is_archived", models.F("last_message_at").desc(nulls_last=True), "id",
+                "organization", "is_archived", models.F("last_message_at").desc(), "id",
                 name="conversation_inbox_list",
             ),
             models.Index(fields=["organization", "platform"], name="conversation_org_platform"),
