@@ -1,1 +1,5 @@
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from switchboard.inbox.consumers import InboxConsumer
+
+websocket_urlpatterns = [path("ws/messages/", InboxConsumer.as_asgi())]

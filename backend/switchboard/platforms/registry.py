@@ -6,16 +6,13 @@ Each platform app registers one adapter per (platform, provider) in its AppConfi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from switchboard.inbox.events import InboundEvent
-    from switchboard.inbox.models import Attachment, Message
     from switchboard.platforms.models import PlatformAccount
 
 
@@ -41,22 +38,23 @@ class SendResult:
 
 
 class PlatformAdapter(Protocol):
+    """What the webhook pipeline needs of a platform. Outbound sending, history sync and media download extend
+    this protocol in their own issues (see docs/architecture.md)."""
+
     platform: str
     provider: str
 
-    def verify(self, request: HttpRequest, account: PlatformAccount | None) -> None: ...
+    def verify(self, request: HttpRequest, account: PlatformAccount | None) -> None:
+        """Raise WebhookRejected(signature=True) unless the delivery is authentic."""
 
-    def handshake(self, request: HttpRequest) -> HttpResponse | None: ...
+    def handshake(self, request: HttpRequest) -> HttpResponse | None:
+        """Answer a subscription handshake (Meta's GET hub.challenge), or None."""
 
-    def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]: ...
+    def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
+        """The active connected accounts the delivery is for, each with its part of the payload."""
 
-    def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]: ...
-
-    def send(self, message: Message) -> SendResult: ...
-
-    def fetch_history(self, account: PlatformAccount, since: datetime | None) -> Iterable[InboundEvent]: ...
-
-    def fetch_media(self, attachment: Attachment) -> bytes: ...
+    def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:
+        """Normalized events from one routed part (pure; ValueError when malformed)."""
 
 
 _ADAPTERS: dict[tuple[str, str], PlatformAdapter] = {}

@@ -1,0 +1,421 @@
+"""MessageService — the one front door for everything that comes in (webhooks, sync jobs, replays).
+
+One instance serves one delivery: the caller opens one transaction for the delivery and calls `handle()` for each
+normalized event. Deduplication is decided by the database (unique constraints on the platform message id, the
+contact's external id, the conversation's (account, contact)), so retried and concurrent deliveries store each
+message, contact and conversation exactly once. Events to WebSocket clients are collected and sent once, after the
+transaction commits (`flush()` registers them on commit).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from switchboard.inbox import realtime
+from switchboard.inbox.events import (
+    ContactProfile,
+    InboundEvent,
+    InboundMessage,
+    MessageDeleted,
+    Reaction,
+    ReadReceipt,
+    StatusUpdate,
+)
+from switchboard.inbox.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    Direction,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
+from switchboard.inbox.phones import normalize_phone
+from switchboard.platforms.models import Platform, PlatformAccount
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+# Statuses only move forward. `failed` ends a message that never reached the customer; once delivered or read,
+# a late `failed` is stale and dropped (and a late `delivered` never undoes `read`).
+_STATUS_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.READ: 4,
+}
+
+_PREVIEW_BY_KIND = {
+    MessageKind.IMAGE: "📷 Photo",
+    MessageKind.VIDEO: "🎥 Video",
+    MessageKind.AUDIO: "🎤 Audio",
+    MessageKind.DOCUMENT: "📄 Document",
+    MessageKind.STICKER: "Sticker",
+    MessageKind.LOCATION: "📍 Location",
+    MessageKind.CONTACTS: "👤 Contact card",
+    MessageKind.LISTING_CARD: "🏠 Listing",
+    MessageKind.UNSUPPORTED: "Unsupported message",
+}
+
+# An echo of our own send can arrive before the send task has stored the platform id: match it to that copy.
+_ECHO_MATCH_WINDOW = timedelta(minutes=10)
+
+
+def status_may_advance(current: str, new: str) -> bool:
+    if current == new:
+        return False
+    if new == MessageStatus.FAILED:
+        return _STATUS_RANK.get(current, 0) < _STATUS_RANK[MessageStatus.DELIVERED]
+    if current == MessageStatus.FAILED:
+        return False
+    if current == MessageStatus.RECEIVED or new not in _STATUS_RANK:
+        return False  # statuses are for messages we sent
+    return _STATUS_RANK[new] > _STATUS_RANK.get(current, -1)
+
+
+def message_preview(kind: str, text: str) -> str:
+    preview = text.strip() or _PREVIEW_BY_KIND.get(kind, "")
+    return " ".join(preview.split())[:255]
+
+
+@dataclass
+class MessageService:
+    """Use: `service = MessageService(account)`; inside `transaction.atomic()`: `service.handle(event)` for each
+    event, then `service.flush()` before the block ends."""
+
+    account: PlatformAccount
+    created_message_ids: list[int] = field(default_factory=list)
+    updated_message_ids: list[int] = field(default_factory=list)
+    touched_conversation_ids: set[int] = field(default_factory=set)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    # --- dispatch -------------------------------------------------------------------------------------------------
+    def handle(self, event: InboundEvent) -> Outcome:
+        if isinstance(event, InboundMessage):
+            outcome = self._handle_message(event)
+        elif isinstance(event, StatusUpdate):
+            outcome = self._handle_status(event)
+        elif isinstance(event, Reaction):
+            outcome = self._handle_reaction(event)
+        elif isinstance(event, MessageDeleted):
+            outcome = self._handle_deleted(event)
+        elif isinstance(event, ReadReceipt):
+            outcome = self._handle_read_receipt(event)
+        else:  # pragma: no cover - the union is closed
+            raise TypeError(f"Unknown event type {type(event).__name__}")
+        self.outcomes.append(outcome)
+        return outcome
+
+    def flush(self) -> None:
+        """Register the WebSocket events for everything this delivery changed, to go out after commit."""
+        created, updated = list(self.created_message_ids), list(dict.fromkeys(self.updated_message_ids))
+        updated = [pk for pk in updated if pk not in set(created)]
+        conversation_ids = sorted(self.touched_conversation_ids)
+        organization_id = self.account.organization_id
+        self.created_message_ids, self.updated_message_ids, self.touched_conversation_ids = [], [], set()
+        if not (created or updated or conversation_ids):
+            return
+        transaction.on_commit(lambda: _broadcast_changes(organization_id, created, updated, conversation_ids))
+
+    # --- contacts and conversations -------------------------------------------------------------------------------
+    def _contact_key(self, profile: ContactProfile) -> tuple[str, str]:
+        """(external_id, phone_number). WhatsApp numbers become E.164 so '+1 415…' and '1415…' are one contact."""
+        if self.account.platform == Platform.WHATSAPP:
+            phone = normalize_phone(profile.phone_number or profile.external_id)
+            return (phone or profile.external_id.strip(), phone)
+        return (
+            profile.external_id.strip(),
+            normalize_phone(profile.phone_number) if profile.phone_number else "",
+        )
+
+    def contact_for(self, profile: ContactProfile) -> Contact:
+        external_id, phone = self._contact_key(profile)
+        if not external_id:
+            raise ValueError("The event names no contact id.")
+        defaults = {
+            "organization_id": self.account.organization_id,
+            "platform": self.account.platform,
+            "phone_number": phone,
+            "name": profile.name[:200],
+            "username": profile.username[:150],
+            "profile_picture_url": profile.profile_picture_url[:1000],
+        }
+        # get_or_create retries the read after a unique-constraint race, inside its own savepoint.
+        contact, created = Contact.objects.get_or_create(
+            platform_account=self.account, external_id=external_id, defaults=defaults
+        )
+        if not created:
+            changes = {
+                name: defaults[name]
+                for name in ("name", "username", "profile_picture_url", "phone_number")
+                if defaults[name] and getattr(contact, name) != defaults[name]
+            }
+            if changes:
+                Contact.objects.filter(pk=contact.pk).update(**changes, updated_at=timezone.now())
+                for name, value in changes.items():
+                    setattr(contact, name, value)
+        return contact
+
+    def _existing_contact(self, profile: ContactProfile) -> Contact | None:
+        external_id, _ = self._contact_key(profile)
+        return Contact.objects.filter(platform_account=self.account, external_id=external_id).first()
+
+    def conversation_for(self, contact: Contact, at: datetime) -> Conversation:
+        conversation, _ = Conversation.objects.get_or_create(
+            platform_account=self.account,
+            contact=contact,
+            defaults={
+                "organization_id": self.account.organization_id,
+                "platform": self.account.platform,
+                "last_message_at": at,
+            },
+        )
+        return conversation
+
+    # --- messages -------------------------------------------------------------------------------------------------
+    def _find(self, platform_message_id: str) -> Message | None:
+        if not platform_message_id:
+            return None
+        return Message.objects.filter(
+            platform_account=self.account, platform_message_id=platform_message_id
+        ).first()
+
+    def _handle_message(self, event: InboundMessage) -> Outcome:
+        existing = self._find(event.platform_message_id)
+        if existing is not None:
+            if event.is_echo and existing.direction == Direction.OUTBOUND:
+                return self._confirm_sent(existing, event.timestamp)
+            return Outcome.DUPLICATE
+
+        contact = self.contact_for(event.contact)
+        conversation = self.conversation_for(contact, event.timestamp)
+        if event.is_echo:
+            own_copy = self._unconfirmed_own_send(conversation, event)
+            if own_copy is not None:
+                return self._confirm_sent(own_copy, event.timestamp, event.platform_message_id)
+
+        reply_to = self._find(event.reply_to_platform_id)
+        inbound = not event.is_echo
+        message = Message(
+            organization_id=self.account.organization_id,
+            conversation=conversation,
+            platform_account=self.account,
+            direction=Direction.INBOUND if inbound else Direction.OUTBOUND,
+            kind=event.kind,
+            text=event.text,
+            payload=dict(event.payload, **({"echo": True} if event.is_echo else {})),
+            reply_to=reply_to,
+            reply_to_platform_id=event.reply_to_platform_id[:255],
+            platform_message_id=event.platform_message_id or None,
+            status=MessageStatus.RECEIVED if inbound else MessageStatus.SENT,
+            is_read=not inbound,
+            timestamp=event.timestamp,
+        )
+        try:
+            with transaction.atomic():  # savepoint: a concurrent twin may win the unique constraint
+                message.save(force_insert=True)
+        except IntegrityError:
+            twin = self._find(event.platform_message_id)
+            if twin is None:
+                raise
+            return Outcome.DUPLICATE
+        if event.attachments:
+            Attachment.objects.bulk_create(
+                [
+                    Attachment(
+                        organization_id=self.account.organization_id,
+                        message=message,
+                        kind=ref.kind,
+                        media_id=ref.media_id[:255],
+                        source_url=ref.url[:2000],
+                        mime_type=ref.mime_type[:120],
+                        filename=ref.filename[:255],
+                        caption=ref.caption,
+                        sha256=ref.sha256[:64],
+                    )
+                    for ref in event.attachments
+                ]
+            )
+        self._record_on_conversation(conversation, message, inbound=inbound)
+        self.created_message_ids.append(message.pk)
+        _count_ingested(self.account.platform, message.kind)
+        return Outcome.CREATED
+
+    def _unconfirmed_own_send(self, conversation: Conversation, event: InboundMessage) -> Message | None:
+        return (
+            Message.objects.filter(
+                conversation=conversation,
+                direction=Direction.OUTBOUND,
+                platform_message_id__isnull=True,
+                status__in=[MessageStatus.QUEUED, MessageStatus.SENDING],
+                text=event.text,
+                created_at__gte=timezone.now() - _ECHO_MATCH_WINDOW,
+            )
+            .order_by("created_at")
+            .first()
+        )
+
+    def _confirm_sent(self, message: Message, at: datetime, platform_message_id: str = "") -> Outcome:
+        """An echo of a message we sent: it reached the platform. Never a second copy."""
+        changes: dict = {}
+        if platform_message_id and not message.platform_message_id:
+            changes["platform_message_id"] = platform_message_id
+        if status_may_advance(message.status, MessageStatus.SENT):
+            changes["status"] = MessageStatus.SENT
+        if not changes:
+            return Outcome.DUPLICATE
+        Message.objects.filter(pk=message.pk).update(**changes, updated_at=timezone.now())
+        self.updated_message_ids.append(message.pk)
+        return Outcome.UPDATED
+
+    def _record_on_conversation(self, conversation: Conversation, message: Message, *, inbound: bool) -> None:
+        """Counters by F-expressions and conditional updates: exact under concurrent deliveries, and a message
+        that arrives late (older timestamp) never replaces a newer preview."""
+        now = timezone.now()
+        conversations = Conversation.objects.filter(pk=conversation.pk)
+        if inbound:
+            conversations.update(
+                unread_count=F("unread_count") + 1,
+                is_archived=False,  # a customer writing again brings the thread back to the inbox
+                archived_at=None,
+                archived_by=None,
+                updated_at=now,
+            )
+            conversations.filter(
+                Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=message.timestamp)
+            ).update(last_inbound_at=message.timestamp)
+        conversations.filter(last_message_at__lte=message.timestamp).update(
+            last_message_at=message.timestamp,
+            last_message_preview=message_preview(message.kind, message.text),
+            updated_at=now,
+        )
+        # A brand-new conversation starts with last_message_at = the first message's time and an empty preview.
+        conversations.filter(last_message_preview="").update(
+            last_message_preview=message_preview(message.kind, message.text)
+        )
+        self.touched_conversation_ids.add(conversation.pk)
+
+    # --- statuses, reactions, deletions, receipts -----------------------------------------------------------------
+    def _handle_status(self, event: StatusUpdate) -> Outcome:
+        message = self._find(event.platform_message_id)
+        if message is None:
+            return Outcome.IGNORED  # not ours (sent from elsewhere, or long gone): never crash on it
+        if not status_may_advance(message.status, event.status):
+            return Outcome.DUPLICATE
+        changes: dict = {"status": event.status, "updated_at": timezone.now()}
+        if event.status == MessageStatus.FAILED:
+            changes["error_code"] = event.error_code[:32]
+            changes["error_message"] = event.error_message
+        # Conditional on the status we read: a concurrent update of the same message cannot be overwritten.
+        if not Message.objects.filter(pk=message.pk, status=message.status).update(**changes):
+            return Outcome.DUPLICATE
+        self.updated_message_ids.append(message.pk)
+        return Outcome.UPDATED
+
+    def _handle_reaction(self, event: Reaction) -> Outcome:
+        target = self._find(event.target_platform_message_id)
+        if target is None:
+            return Outcome.IGNORED
+        actor = "agent" if event.from_business else "contact"
+        with transaction.atomic():
+            target = Message.objects.select_for_update().get(pk=target.pk)
+            reactions = [r for r in (target.reactions or []) if r.get("by") != actor]
+            if event.emoji and not event.removed:
+                reactions.append({"emoji": event.emoji, "by": actor, "at": event.timestamp.isoformat()})
+            if reactions == (target.reactions or []):
+                return Outcome.DUPLICATE
+            Message.objects.filter(pk=target.pk).update(reactions=reactions, updated_at=timezone.now())
+        self.updated_message_ids.append(target.pk)
+        return Outcome.UPDATED
+
+    def _handle_deleted(self, event: MessageDeleted) -> Outcome:
+        message = self._find(event.platform_message_id)
+        if message is None:
+            return Outcome.IGNORED
+        if message.is_deleted:
+            return Outcome.DUPLICATE
+        # The sender unsent it: keep the row (threads and replies stay intact) but drop the content.
+        Message.objects.filter(pk=message.pk).update(
+            is_deleted=True, text="", payload={"deleted": True}, updated_at=timezone.now()
+        )
+        self.updated_message_ids.append(message.pk)
+        return Outcome.UPDATED
+
+    def _handle_read_receipt(self, event: ReadReceipt) -> Outcome:
+        contact = self._existing_contact(event.contact)
+        if contact is None:
+            return Outcome.IGNORED
+        outbound = Message.objects.filter(
+            platform_account=self.account, conversation__contact=contact, direction=Direction.OUTBOUND
+        )
+        if event.platform_message_ids:
+            outbound = outbound.filter(
+                Q(platform_message_id__in=event.platform_message_ids) | Q(timestamp__lte=event.watermark)
+            )
+        else:
+            outbound = outbound.filter(timestamp__lte=event.watermark)
+        lower = [s for s, rank in _STATUS_RANK.items() if rank < _STATUS_RANK[event.status] and rank >= 2]
+        ids = list(outbound.filter(status__in=lower).values_list("pk", flat=True)[:500])
+        if not ids:
+            return Outcome.DUPLICATE
+        Message.objects.filter(pk__in=ids, status__in=lower).update(
+            status=event.status, updated_at=timezone.now()
+        )
+        self.updated_message_ids.extend(ids)
+        return Outcome.UPDATED
+
+
+def handle_events(account: PlatformAccount, events: list[InboundEvent]) -> list[Outcome]:
+    """Handle a list of events for one account in one transaction (sync jobs, seeding, replays)."""
+    service = MessageService(account)
+    with transaction.atomic():
+        outcomes = [service.handle(event) for event in events]
+        service.flush()
+    return outcomes
+
+
+def _count_ingested(platform: str, kind: str) -> None:
+    from switchboard.webhooks.metrics import MESSAGES_INGESTED
+
+    MESSAGES_INGESTED.labels(platform=platform, kind=kind).inc()
+
+
+def _broadcast_changes(
+    organization_id: int, created: list[int], updated: list[int], conversation_ids: list[int]
+) -> None:
+    """After commit: serialize what changed from the committed rows and push it to every member."""
+    from switchboard.accounts.tenancy import member_user_ids
+    from switchboard.inbox.api.serializers import ConversationSerializer, MessageSerializer
+
+    user_ids = member_user_ids(organization_id)
+    if not user_ids:
+        return
+    messages = {
+        m.pk: m for m in Message.objects.filter(pk__in=created + updated).prefetch_related("attachments")
+    }
+    for pk in created:
+        if pk in messages:
+            realtime.broadcast(user_ids, realtime.MESSAGE_CREATED, MessageSerializer(messages[pk]).data)
+    for pk in updated:
+        if pk in messages:
+            realtime.broadcast(user_ids, realtime.MESSAGE_UPDATED, MessageSerializer(messages[pk]).data)
+    conversations = Conversation.objects.filter(pk__in=conversation_ids).select_related(
+        "contact", "platform_account", "archived_by"
+    )
+    for conversation in conversations:
+        realtime.broadcast(user_ids, realtime.CONVERSATION_UPDATED, ConversationSerializer(conversation).data)

@@ -1,0 +1,19 @@
+"""Prometheus metrics for the inbound path (exposed at /metrics, token-protected)."""
+
+from prometheus_client import Counter, Histogram
+
+WEBHOOK_REQUESTS = Counter(
+    "webhook_requests_total", "Webhook deliveries by endpoint and final status.", ["platform", "status"]
+)
+WEBHOOK_SIGNATURE_ERRORS = Counter(
+    "webhook_signature_errors_total", "Deliveries refused for a missing or wrong signature.", ["platform"]
+)
+MESSAGES_INGESTED = Counter(
+    "messages_ingested_total", "Messages stored, by platform and kind.", ["platform", "kind"]
+)
+WEBHOOK_PROCESSING_SECONDS = Histogram(
+    "webhook_processing_seconds",
+    "Time from receiving a delivery to answering it.",
+    ["platform"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

@@ -1,0 +1,314 @@
+"""The one webhook pipeline every platform endpoint runs: log → verify → parse → process → respond.
+
+The raw delivery is committed as a `WebhookLog` before anything can fail, so whatever a platform delivered can be
+inspected and replayed. Signatures are checked before the body is trusted; a delivery with no connected account is
+acknowledged (200, `ignored`) so the platform stops retrying; processing runs in one transaction per delivery.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.test.client import RequestFactory
+from django.utils import timezone
+
+from switchboard.inbox.services.ingest import MessageService, Outcome
+from switchboard.platforms.registry import PlatformAdapter, WebhookRejected
+from switchboard.webhooks.metrics import (
+    WEBHOOK_PROCESSING_SECONDS,
+    WEBHOOK_REQUESTS,
+    WEBHOOK_SIGNATURE_ERRORS,
+)
+from switchboard.webhooks.models import WebhookLog, WebhookStatus
+
+logger = logging.getLogger(__name__)
+
+# Headers that carry secrets are stored redacted; signatures are kept as a fingerprint of their shape only.
+_REDACTED_HEADERS = {"authorization", "cookie", "x-bridge-secret", "x-api-key", "proxy-authorization"}
+_SIGNATURE_HEADERS = {"x-hub-signature-256", "x-hub-signature", "x-twilio-signature", "x-webhook-hmac"}
+_REDACTED_QUERY_PARAMS = {"secret", "token", "api_key", "hub.verify_token"}
+_INVALID_SIGNATURE_WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    status: str
+    event_count: int
+    error: str = ""
+
+
+def redact_headers(request: HttpRequest) -> dict[str, str]:
+    headers = {}
+    for name, value in request.headers.items():
+        lowered = name.lower()
+        if lowered in _REDACTED_HEADERS:
+            headers[name] = "[redacted]"
+        elif lowered in _SIGNATURE_HEADERS:
+            headers[name] = f"[signature, {len(value)} chars]"
+        else:
+            headers[name] = value
+    return headers
+
+
+def redact_query(query_string: str) -> str:
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    if not any(name in _REDACTED_QUERY_PARAMS for name, _ in pairs):
+        return query_string
+    return urlencode(
+        [(name, "[redacted]" if name in _REDACTED_QUERY_PARAMS else value) for name, value in pairs]
+    )
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    if settings.TRUST_FORWARDED_HEADERS:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def decode_body(request: HttpRequest) -> Any:
+    """JSON or form body → Python data. Raises WebhookRejected(400) when it is neither."""
+    content_type = request.content_type or ""
+    body = request.body
+    if content_type == "application/x-www-form-urlencoded":
+        try:
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body)))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise WebhookRejected(f"Malformed form body: {exc}", 400) from exc
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise WebhookRejected(f"Malformed JSON body: {exc}", 400) from exc
+
+
+# --- invalid-signature rate limit (per client IP; valid traffic is never limited) -----------------------------------
+def _invalid_key(ip: str | None) -> str:
+    return f"webhook:badsig:{ip or 'unknown'}"
+
+
+def _note_invalid_signature(ip: str | None) -> None:
+    key = _invalid_key(ip)
+    cache.add(key, 0, timeout=_INVALID_SIGNATURE_WINDOW_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=_INVALID_SIGNATURE_WINDOW_SECONDS)
+
+
+def _over_invalid_limit(ip: str | None) -> bool:
+    return (cache.get(_invalid_key(ip)) or 0) >= settings.INVALID_SIGNATURE_RATE_LIMIT
+
+
+# --- the pipeline ------------------------------------------------------------------------------------------------
+def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: str) -> HttpResponse:
+    started = time.perf_counter()
+    if request.method == "GET":
+        response = adapter.handshake(request)
+        return response or JsonResponse(
+            {"detail": "Send deliveries with POST.", "code": "method_not_allowed"}, status=405
+        )
+    if request.method != "POST":
+        return JsonResponse(
+            {"detail": "Send deliveries with POST.", "code": "method_not_allowed"}, status=405
+        )
+
+    ip = client_ip(request)
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        _finish_log(
+            _start_log(request, endpoint, ip, b""),
+            WebhookStatus.REJECTED,
+            error="Body exceeds the size limit.",
+        )
+        return _count(
+            endpoint, WebhookStatus.REJECTED, started, _error(413, "The body exceeds the size limit.")
+        )
+    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
+        _finish_log(
+            _start_log(request, endpoint, ip, b""),
+            WebhookStatus.REJECTED,
+            error="Body exceeds the size limit.",
+        )
+        return _count(
+            endpoint, WebhookStatus.REJECTED, started, _error(413, "The body exceeds the size limit.")
+        )
+
+    # An IP that keeps sending bad signatures is answered without storing anything — unless this one is valid.
+    if _over_invalid_limit(ip):
+        try:
+            routed = _route(request, adapter)
+            adapter.verify(request, routed[0][0] if routed else None)
+        except WebhookRejected:
+            WEBHOOK_SIGNATURE_ERRORS.labels(platform=endpoint).inc()
+            return _count(endpoint, "rate_limited", started, _error(429, "Too many invalid signatures."))
+
+    log = _start_log(request, endpoint, ip, body)
+    try:
+        routed = _route(request, adapter)
+        adapter.verify(request, routed[0][0] if routed else None)
+    except WebhookRejected as rejection:
+        if rejection.signature:
+            WEBHOOK_SIGNATURE_ERRORS.labels(platform=endpoint).inc()
+            _note_invalid_signature(ip)
+        _finish_log(log, WebhookStatus.REJECTED, error=str(rejection), started=started)
+        return _count(
+            endpoint, WebhookStatus.REJECTED, started, _error(rejection.status_code, str(rejection))
+        )
+
+    result = process_routed(log, adapter, routed, started=started)
+    if result.status == WebhookStatus.REJECTED:
+        return _count(endpoint, result.status, started, _error(400, result.error))
+    return _count(endpoint, result.status, started, JsonResponse({"status": result.status}))
+
+
+def _route(request: HttpRequest, adapter: PlatformAdapter) -> list[tuple[Any, Any]]:
+    """Decode and route. A body that does not decode is still checked against the signature first (403 before
+    400), so nobody learns anything about our parser without the secret."""
+    try:
+        payload = decode_body(request)
+    except WebhookRejected:
+        adapter.verify(request, None)
+        raise
+    try:
+        return adapter.route(request, payload)
+    except ValueError as exc:
+        adapter.verify(request, None)
+        raise WebhookRejected(f"Malformed payload: {exc}", 400) from exc
+
+
+def process_routed(
+    log: WebhookLog, adapter: PlatformAdapter, routed: list[tuple[Any, Any]], *, started: float | None = None
+) -> DeliveryResult:
+    """Parse and process a verified delivery in one transaction, and record how it ended on the log."""
+    started = started if started is not None else time.perf_counter()
+    if not routed:
+        _finish_log(
+            log,
+            WebhookStatus.IGNORED,
+            error="No active connected account for this delivery.",
+            started=started,
+        )
+        return DeliveryResult(WebhookStatus.IGNORED, 0)
+    try:
+        parsed = [(account, adapter.parse(account, raw_event)) for account, raw_event in routed]
+    except (ValueError, KeyError, TypeError) as exc:
+        _finish_log(log, WebhookStatus.REJECTED, error=f"Malformed payload: {exc}", started=started)
+        return DeliveryResult(WebhookStatus.REJECTED, 0, f"Malformed payload: {exc}")
+
+    first = routed[0][0]
+    log.account_id, log.organization_id = first.pk, first.organization_id
+    outcomes: list[Outcome] = []
+    try:
+        with transaction.atomic():
+            services: dict[int, MessageService] = {}
+            for account, events in parsed:
+                service = services.setdefault(account.pk, MessageService(account))
+                outcomes.extend(service.handle(event) for event in events)
+            for service in services.values():
+                service.flush()
+    except Exception as exc:
+        logger.exception("webhook %s failed", log.pk)
+        _finish_log(log, WebhookStatus.FAILED, error=f"{type(exc).__name__}: {exc}", started=started)
+        return DeliveryResult(WebhookStatus.FAILED, 0, str(exc))
+
+    status = _delivery_status(outcomes)
+    _finish_log(log, status, event_count=len(outcomes), started=started)
+    return DeliveryResult(status, len(outcomes))
+
+
+def _delivery_status(outcomes: list[Outcome]) -> str:
+    if any(o in (Outcome.CREATED, Outcome.UPDATED) for o in outcomes):
+        return WebhookStatus.PROCESSED
+    if any(o == Outcome.DUPLICATE for o in outcomes):
+        return WebhookStatus.DUPLICATE
+    return WebhookStatus.IGNORED
+
+
+def _start_log(request: HttpRequest, endpoint: str, ip: str | None, body: bytes) -> WebhookLog:
+    return WebhookLog.objects.create(
+        platform=endpoint,
+        method=request.method or "",
+        path=request.path[:500],
+        query_string=redact_query(request.META.get("QUERY_STRING", "")),
+        headers=redact_headers(request),
+        body=body.decode("utf-8", errors="replace"),
+        remote_addr=ip,
+    )
+
+
+def _finish_log(
+    log: WebhookLog, status: str, *, event_count: int = 0, error: str = "", started: float | None = None
+) -> None:
+    log.status = status
+    log.event_count = event_count
+    log.error = error[:5000]
+    log.processed_at = timezone.now()
+    if started is not None:
+        log.processing_time_ms = round((time.perf_counter() - started) * 1000, 3)
+    log.save(
+        update_fields=[
+            "status",
+            "event_count",
+            "error",
+            "processed_at",
+            "processing_time_ms",
+            "account",
+            "organization",
+        ]
+    )
+
+
+def _error(status: int, detail: str) -> JsonResponse:
+    codes = {400: "malformed", 403: "invalid_signature", 413: "too_large", 429: "rate_limited"}
+    return JsonResponse({"detail": detail, "code": codes.get(status, "rejected")}, status=status)
+
+
+def _count(endpoint: str, status: str, started: float, response: HttpResponse) -> HttpResponse:
+    WEBHOOK_REQUESTS.labels(platform=endpoint, status=status).inc()
+    WEBHOOK_PROCESSING_SECONDS.labels(platform=endpoint).observe(time.perf_counter() - started)
+    return response
+
+
+# --- replay ------------------------------------------------------------------------------------------------------
+def request_from_log(log: WebhookLog) -> HttpRequest:
+    """Rebuild the request a stored delivery came in as (headers as stored, i.e. redacted)."""
+    extra = {
+        "HTTP_" + name.upper().replace("-", "_"): value
+        for name, value in log.headers.items()
+        if name.lower() not in ("content-type", "content-length")
+    }
+    path = log.path + (f"?{log.query_string}" if log.query_string else "")
+    return RequestFactory().generic(
+        log.method or "POST",
+        path,
+        data=log.body.encode("utf-8"),
+        content_type=log.headers.get("Content-Type", "application/json"),
+        **extra,
+    )
+
+
+def replay_webhook(log: WebhookLog, adapter: PlatformAdapter) -> DeliveryResult:
+    """Process a stored delivery again. Its signature was checked when it arrived; rejected ones never replay."""
+    if log.status == WebhookStatus.REJECTED:
+        return DeliveryResult(WebhookStatus.REJECTED, 0, "Rejected deliveries are never replayed.")
+    request = request_from_log(log)
+    WebhookLog.objects.filter(pk=log.pk).update(attempts=log.attempts + 1)
+    log.attempts += 1
+    try:
+        routed = adapter.route(request, decode_body(request))
+    except (WebhookRejected, ValueError) as exc:
+        _finish_log(log, WebhookStatus.FAILED, error=f"Replay could not route: {exc}")
+        return DeliveryResult(WebhookStatus.FAILED, 0, str(exc))
+    return process_routed(log, adapter, routed)
