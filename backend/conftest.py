@@ -137,3 +137,64 @@ def agent_client(agent) -> APIClient:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def webhook_settings(settings):
+    from switchboard.webhooks import testing
+
+    settings.META_APP_SECRET = testing.META_APP_SECRET
+    settings.META_VERIFY_TOKEN = testing.META_VERIFY_TOKEN
+    settings.PUBLIC_BASE_URL = ""
+    settings.TRUST_FORWARDED_HEADERS = False
+    return settings
+
+
+@pytest.fixture
+def poster(db, client, django_capture_on_commit_callbacks, webhook_settings):
+    from switchboard.webhooks.testing import WebhookPoster
+
+    return WebhookPoster(client, django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def wa_cloud_account(make_account, org, owner):
+    """The WhatsApp Cloud number every cloud fixture is addressed to."""
+    return make_account(org, Platform.WHATSAPP, Provider.META, external_id="106540352242922")
+
+
+@pytest.fixture
+def twilio_account(make_account, org, owner):
+    from switchboard.webhooks import testing
+
+    return make_account(
+        org,
+        Platform.WHATSAPP,
+        Provider.TWILIO,
+        external_id="+14155238886",
+        credentials={"account_sid": testing.TWILIO_ACCOUNT_SID, "auth_token": testing.TWILIO_AUTH_TOKEN},
+    )
+
+
+@pytest.fixture
+def bridge_account(make_account, org, owner):
+    from switchboard.webhooks import testing
+
+    return make_account(
+        org,
+        Platform.WHATSAPP,
+        Provider.BRIDGE,
+        external_id="agency-main",
+        webhook_secret=testing.BRIDGE_SECRET,
+        credentials={"base_url": "http://127.0.0.1:3000", "api_key": "bridge-key"},
+    )
+
+
+@pytest.fixture
+def messenger_account(make_account, org, owner):
+    return make_account(org, Platform.MESSENGER, Provider.META, external_id="109876543210987")
+
+
+@pytest.fixture
+def instagram_account(make_account, org, owner):
+    return make_account(org, Platform.INSTAGRAM, Provider.META, external_id="17841400000000001")
