@@ -89,13 +89,9 @@ def make_account(db) -> Callable[..., PlatformAccount]:
     ) -> PlatformAccount:
         n = next(_counter)
         extra.setdefault("credentials", {"access_token": f"token-{n}"})
+        extra.setdefault("display_name", f"{platform} {n}")
         return PlatformAccount.objects.create(
-            organization=org,
-            platform=platform,
-            provider=provider,
-            display_name=f"{platform} {n}",
-            external_id=external_id or f"10000{n}",
-            **extra,
+            organization=org, platform=platform, provider=provider, external_id=external_id or f"10000{n}", **extra
         )
 
     return make
