@@ -61,7 +61,8 @@ lint: install
 	cd $(BACKEND) && $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	cd $(BACKEND) && DEBUG=false SECRET_KEY=lint-$$(date +%s)-a-long-random-production-secret-key-value-xyz \
 		FIELD_ENCRYPTION_KEY=$$($(BIN)/python -c 'from cryptography.fernet import Fernet;print(Fernet.generate_key().decode())') \
-		ALLOWED_HOSTS=inbox.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+		ALLOWED_HOSTS=inbox.example.com DATABASE_URL=postgres://switchboard@db.invalid:5432/switchboard \
+		REDIS_URL=redis://redis.invalid:6379/0 $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 fmt: install
 	cd $(BACKEND) && $(BIN)/ruff format . ../bench && $(BIN)/ruff check --fix . ../bench

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class CommonConfig(AppConfig):
     name = "switchboard.common"
     label = "common"
+
+    def ready(self) -> None:
+        from switchboard.common import checks  # noqa: F401 - registers the deploy checks
