@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "switchboard.instagram",
     "switchboard.messenger",
     "switchboard.whatsapp",
+    "switchboard.listings",
 ]
 
 MIDDLEWARE = [
@@ -240,6 +241,13 @@ MEDIA_ALLOWED_HOSTS = env_list(
     "graph.facebook.com,lookaside.fbsbx.com,scontent.xx.fbcdn.net,.fbcdn.net,.cdninstagram.com,"
     "api.twilio.com,media.twiliocdn.com,.twilio.com",
 )
+MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 25 * 1024 * 1024)
+# Tests point vendors at 127.0.0.1; production never lets a media URL reach loopback or private networks (SSRF).
+MEDIA_ALLOW_LOOPBACK = env_bool("MEDIA_ALLOW_LOOPBACK", False)
+MEDIA_URL_TTL_SECONDS = env_int("MEDIA_URL_TTL_SECONDS", 300)
+# Behind nginx, media files are sent by nginx (X-Accel-Redirect to its internal /protected-media/ location).
+MEDIA_X_ACCEL_REDIRECT = env_bool("MEDIA_X_ACCEL_REDIRECT", False)
+LISTING_CARD_CACHE_TTL = env_int("LISTING_CARD_CACHE_TTL", 3600)
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
 INVALID_SIGNATURE_RATE_LIMIT = env_int("INVALID_SIGNATURE_RATE_LIMIT", 20)
@@ -256,8 +264,21 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 FRONTEND_DIST = Path(env("FRONTEND_DIST", str(REPO_DIR / "frontend" / "dist")))
+# Media: local disk by default; any S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set (django-storages).
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME") or None
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = True
+AWS_QUERYSTRING_EXPIRE = env_int("MEDIA_URL_TTL_SECONDS", 300)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": (
+            "storages.backends.s3.S3Storage"
+            if AWS_STORAGE_BUCKET_NAME
+            else "django.core.files.storage.FileSystemStorage"
+        )
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/platforms/", include("switchboard.platforms.urls")),
     path("api/messages/", include("switchboard.inbox.api.urls")),
     path("api/webhooks/", include("switchboard.webhooks.urls")),
+    path("api/listings/", include("switchboard.listings.urls")),
     path("api/", include("switchboard.whatsapp.urls")),
 ]
 

@@ -1,0 +1,1 @@
+"""Property listings, their images, and listing cards."""
