@@ -98,3 +98,35 @@ class WebhookPoster:
 
     def bridge(self, body: bytes, secret: str = BRIDGE_SECRET) -> Delivery:
         return self.post("bridge", body, "application/json", X_Bridge_Secret=secret)
+
+
+def fixture_names(app: str, suffix: str = ".json", prefix: str = "") -> list[str]:
+    folder = Path(__file__).resolve().parent.parent / app / "tests" / "fixtures"
+    return sorted(p.name for p in folder.glob(f"{prefix}*{suffix}"))
+
+
+def assert_stored_as_parsed(delivery: Delivery, account: Any, events: list[Any]) -> None:
+    """What the endpoint stored matches what the pure parser says the fixture holds: every message once, in its
+    kind and direction, with its attachments; the delivery acknowledged and logged for the right tenant."""
+    from switchboard.inbox.events import InboundMessage
+    from switchboard.inbox.models import Direction, Message
+
+    assert delivery.response.status_code == 200, delivery.response.content
+    assert delivery.log is not None and delivery.log.status in ("processed", "ignored", "duplicate"), delivery.log and (
+        delivery.log.status,
+        delivery.log.error,
+    )
+    assert delivery.log.event_count == len(events)
+    if events:
+        assert delivery.log.organization_id == account.organization_id
+    for event in events:
+        if not isinstance(event, InboundMessage):
+            continue
+        stored = Message.objects.get(platform_account=account, platform_message_id=event.platform_message_id)
+        assert stored.organization_id == account.organization_id
+        assert stored.kind == event.kind
+        assert stored.direction == (Direction.OUTBOUND if event.is_echo else Direction.INBOUND)
+        assert stored.text == event.text
+        assert stored.attachments.count() == len(event.attachments)
+    if any(isinstance(e, InboundMessage) for e in events):
+        assert "message.created" in delivery.event_names

@@ -1,0 +1,24 @@
+"""Facebook Messenger through the Graph API: `object: page` webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from switchboard.inbox.events import InboundEvent
+from switchboard.messenger import parser
+from switchboard.meta.adapter import MetaWebhookAdapter
+from switchboard.meta.routing import route_messaging
+from switchboard.platforms.models import Platform, PlatformAccount
+
+
+class MessengerAdapter(MetaWebhookAdapter):
+    platform = Platform.MESSENGER
+
+    def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
+        parser.check_object(payload)
+        return route_messaging(self.platform, payload)
+
+    def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:
+        return parser.parse_event(raw_event, page_id=account.external_id)
