@@ -26,6 +26,9 @@ help:
 	@echo "make fmt      ruff format + ruff check --fix"
 	@echo "make bench    benchmarks under bench/ (needs PostgreSQL and Redis)"
 	@echo "make worker | beat   Celery worker / beat (needs REDIS_URL)"
+	@echo "make e2e     tests marked live (real daphne/Redis on loopback)"
+	@echo "make services   start local PostgreSQL and Redis on 127.0.0.1"
+	@echo "make build-frontend | migrate | seed | clean"
 
 $(STAMP): $(BACKEND)/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

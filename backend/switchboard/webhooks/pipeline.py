@@ -73,7 +73,8 @@ def client_ip(request: HttpRequest) -> str | None:
     if settings.TRUST_FORWARDED_HEADERS:
         forwarded = request.headers.get("X-Forwarded-For", "")
         if forwarded:
-            return forwarded.split(",")[0].strip() or None
+            # The last hop is the one our own proxy added; earlier entries are whatever the client claimed.
+            return forwarded.split(",")[-1].strip() or None
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -170,7 +171,9 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
     result = process_routed(log, adapter, routed, started=started)
     if result.status == WebhookStatus.REJECTED:
         return _count(endpoint, result.status, started, _error(400, result.error))
-    return _count(endpoint, result.status, started, JsonResponse({"status": result.status}))
+    acknowledgement = getattr(adapter, "acknowledgement", None)
+    response = acknowledgement() if acknowledgement else JsonResponse({"status": result.status})
+    return _count(endpoint, result.status, started, response)
 
 
 def _route(request: HttpRequest, adapter: PlatformAdapter) -> list[tuple[Any, Any]]:

@@ -53,6 +53,10 @@ class WhatsAppTwilioAdapter:
     def handshake(self, request: HttpRequest) -> HttpResponse | None:
         return None
 
+    def acknowledgement(self) -> HttpResponse:
+        """Twilio expects TwiML back; an empty <Response/> means: nothing to reply."""
+        return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml")
+
     def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         if not isinstance(payload, dict):
             raise ValueError("expected Twilio's form-encoded parameters")
@@ -120,13 +124,9 @@ class WhatsAppBridgeAdapter:
             except ValueError:
                 payload = None
             session = self._session(request, payload)
-            account = accounts_by_external_id(self.platform, self.provider, [session], active_only=False).get(
-                session
-            )
+            account = accounts_by_external_id(self.platform, self.provider, [session], active_only=False).get(session)
         if account is None or not account.webhook_secret:
-            raise WebhookRejected(
-                "Unknown bridge session, or no secret configured for it.", 403, signature=True
-            )
+            raise WebhookRejected("Unknown bridge session, or no secret configured for it.", 403, signature=True)
         secret = account.webhook_secret
         mac = request.headers.get("X-Webhook-Hmac")
         if mac:
