@@ -47,6 +47,7 @@ def require_redis() -> None:
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
     settings.SECURE_SSL_REDIRECT = False
     # Templates (admin pages) render without a collectstatic manifest.
     settings.STORAGES = {

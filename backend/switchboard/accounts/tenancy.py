@@ -55,9 +55,9 @@ def resolve_membership(user: User, header_value: str | None) -> Membership:
     memberships = Membership.objects.filter(user=user).select_related("organization")
     if header_value:
         header_value = header_value.strip()
-        lookup = {"organization_id": int(header_value)} if header_value.isdigit() else {
-            "organization__slug": header_value
-        }
+        lookup = (
+            {"organization_id": int(header_value)} if header_value.isdigit() else {"organization__slug": header_value}
+        )
         membership = memberships.filter(**lookup).first()
         if membership is None:
             raise UnknownOrganization()
