@@ -7,11 +7,8 @@ class WhatsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from switchboard.platforms.registry import register
+        from switchboard.whatsapp.adapter import WhatsAppBridgeAdapter, WhatsAppCloudAdapter, WhatsAppTwilioAdapter
 
-        try:  # TEMPORARY while parsers land
-            from switchboard.whatsapp.adapter import WhatsAppBridgeAdapter, WhatsAppCloudAdapter, WhatsAppTwilioAdapter
-        except ImportError:
-            return
         register(WhatsAppCloudAdapter())
         register(WhatsAppTwilioAdapter())
         register(WhatsAppBridgeAdapter())

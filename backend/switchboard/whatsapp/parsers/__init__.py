@@ -1,0 +1,88 @@
+"""Pure WhatsApp payload parsers, one module per provider: `cloud` (Meta's Cloud API), `twilio` (Twilio's
+form-encoded webhooks) and `bridge` (whatsapp-web.js style and WAHA callbacks).
+
+Each turns a provider payload into `inbox.events` — no database, no Django models, no network — so they are
+tested without the database and the adapters stay thin. Conventions shared by all three:
+
+* unknown message types never raise: they become `InboundMessage(kind="unsupported")` with the raw fragment;
+* a structurally broken payload (not an object, a message without its id) raises `ValueError`, which the webhook
+  pipeline answers with a 400;
+* timestamps become aware UTC datetimes.
+
+The helpers below are shared by the three modules (the submodules are not imported here, so importing one of them
+never drags in the others).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from switchboard.inbox.models import MessageKind
+
+# 1e11 read as seconds is the year 5138; read as milliseconds it is March 1973. Every real WhatsApp timestamp is
+# far from that line, so it tells seconds (message bodies) from milliseconds (WAHA envelopes, some engines) safely.
+_MILLISECONDS_FROM = 100_000_000_000
+
+
+def to_datetime(value: Any, *, what: str = "timestamp") -> datetime:
+    """Unix time as int, float or numeric string, in seconds or milliseconds → aware UTC datetime."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{what} is not a Unix time: {value!r}")
+    try:
+        number = float(value.strip()) if isinstance(value, str) else float(value)
+    except ValueError:
+        raise ValueError(f"{what} is not a Unix time: {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{what} is not a Unix time: {value!r}")
+    if number >= _MILLISECONDS_FROM:
+        number /= 1000
+    try:
+        return datetime.fromtimestamp(number, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{what} is out of range: {value!r}") from None
+
+
+def as_str(value: Any) -> str:
+    """A payload scalar as text; missing, null and structured values become ''. Numbers keep their digits
+    (WhatsApp sometimes sends ids and codes as numbers)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return ""
+    if isinstance(value, int | float):
+        return str(value)
+    return ""
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_float(value: Any) -> float | str:
+    """Coordinates arrive as numbers (Cloud) or strings (Twilio, bridges): a float when they parse, else as sent."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return as_str(value)
+    return number if math.isfinite(number) else as_str(value)
+
+
+def kind_for_mime(mime_type: str) -> str:
+    """The attachment kind a MIME type stands for; anything that is not image, video or audio is a document."""
+    major = mime_type.split("/", 1)[0].strip().lower()
+    return {
+        "image": MessageKind.IMAGE,
+        "video": MessageKind.VIDEO,
+        "audio": MessageKind.AUDIO,
+    }.get(major, MessageKind.DOCUMENT)
+
+
+def compact(mapping: dict[str, Any]) -> dict[str, Any]:
+    """Drop the keys whose value is empty, so payloads carry only what the platform said."""
+    return {key: value for key, value in mapping.items() if value not in (None, "", [], {})}
