@@ -35,7 +35,16 @@ def database_url_for(settings_dict: dict) -> str:
 
 def server_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({"DEBUG": "true", "SECURE_SSL_REDIRECT": "false", "LOG_LEVEL": "WARNING"})
+    # Production settings (DEBUG off: no per-request static rescans, no query log), served over plain HTTP.
+    env.update(
+        {
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     env.update(overrides)
     return env
 

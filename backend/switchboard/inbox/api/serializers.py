@@ -1,0 +1,149 @@
+"""Inbox JSON. The same output is the REST answer and the WebSocket payload (`MessageSerializer(message).data`,
+`ConversationSerializer(conversation).data`), so nothing here may need a request in the context.
+
+Pass rows from `inbox.selectors` (`conversation_queryset()` / `message_queryset()`): they carry the joins these
+serializers read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from switchboard.accounts.models import User
+from switchboard.inbox import selectors
+from switchboard.inbox.models import Attachment, Contact, Conversation, Message
+from switchboard.platforms.models import PlatformAccount
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    """A member of the organization, as shown beside what they did."""
+
+    class Meta:
+        model = User
+        fields = ["id", "full_name", "email"]
+        read_only_fields = fields
+
+
+class PlatformAccountSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlatformAccount
+        fields = ["id", "display_name"]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "username", "phone_number", "profile_picture_url", "external_id"]
+        read_only_fields = fields
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    platform_account = PlatformAccountSummarySerializer(read_only=True)
+    contact = ContactSerializer(read_only=True)
+    archived_by = UserSummarySerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "platform",
+            "platform_account",
+            "contact",
+            "is_archived",
+            "archived_at",
+            "archived_by",
+            "ai_enabled",
+            "last_message_at",
+            "last_message_preview",
+            "unread_count",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ConversationUpdateSerializer(serializers.Serializer):
+    """What an agent may change on a conversation directly (archiving and reading have their own actions)."""
+
+    ai_enabled = serializers.BooleanField(required=False, help_text="Let the AI assistant answer this conversation.")
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Where to fetch the file; null until the media is stored.")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "mime_type", "filename", "caption", "status", "size", "width", "height", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_url(self, attachment: Attachment) -> str | None:
+        return None  # signed media URLs arrive with the media download issue
+
+
+class ReactionSerializer(serializers.Serializer):
+    emoji = serializers.CharField(required=False)
+    by = serializers.CharField(required=False, help_text="`contact` or `agent`.")
+    at = serializers.DateTimeField(required=False)
+
+
+class ReactionsField(serializers.ListField):
+    """`Message.reactions`; anything that is not a list of objects reads as no reactions (never fail a broadcast)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            return []
+        return super().to_representation([item for item in data if isinstance(item, dict)])
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    reply_to = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    sent_by = UserSummarySerializer(read_only=True, allow_null=True)
+    reactions = ReactionsField(child=ReactionSerializer(), read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "conversation",
+            "direction",
+            "kind",
+            "text",
+            "payload",
+            "reply_to",
+            "platform_message_id",
+            "status",
+            "error_code",
+            "error_message",
+            "reactions",
+            "is_deleted",
+            "is_read",
+            "read_at",
+            "sent_by",
+            "timestamp",
+            "created_at",
+            "attachments",
+        ]
+        read_only_fields = fields
+
+
+class ConversationDetailSerializer(ConversationSerializer):
+    messages = serializers.SerializerMethodField(
+        help_text="The newest messages of the thread (`messages_limit`), oldest first."
+    )
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [*ConversationSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+    @extend_schema_field(MessageSerializer(many=True))
+    def get_messages(self, conversation: Conversation) -> list[dict[str, Any]]:
+        messages = self.context.get("messages")
+        if messages is None:
+            limit = self.context.get("messages_limit", selectors.MESSAGES_LIMIT_DEFAULT)
+            messages = selectors.conversation_recent_messages(conversation=conversation, limit=limit)
+        return MessageSerializer(messages, many=True).data

@@ -1,0 +1,201 @@
+"""The inbox REST API: conversations and messages of the caller's organization. Views parse input, resolve the
+tenant (TenantScopedViewMixin) and call services; they never write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from switchboard.accounts.tenancy import TenantScopedViewMixin
+from switchboard.inbox import selectors
+from switchboard.inbox.api.filters import ConversationFilter, MessageFilter
+from switchboard.inbox.api.pagination import ConversationCursorPagination, MessageCursorPagination
+from switchboard.inbox.api.serializers import (
+    ConversationDetailSerializer,
+    ConversationSerializer,
+    ConversationUpdateSerializer,
+    MessageSerializer,
+)
+from switchboard.inbox.services import conversations as services
+
+MESSAGES_LIMIT_PARAMETER = OpenApiParameter(
+    "messages_limit",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    description=(
+        f"How many of the newest messages to include (default {selectors.MESSAGES_LIMIT_DEFAULT}, at most "
+        f"{selectors.MESSAGES_LIMIT_MAX}; larger values are capped). They are returned oldest first."
+    ),
+)
+
+
+class _MessagesLimitQuery(serializers.Serializer):
+    messages_limit = serializers.IntegerField(min_value=1, default=selectors.MESSAGES_LIMIT_DEFAULT)
+
+
+class _ListFiltersOnly:
+    """Query-string filters narrow lists only: a detail route or an action finds its object whatever the filters
+    say (the default `is_archived=false` must not hide an archived conversation from its own page)."""
+
+    action: str | None
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)  # type: ignore[misc]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List conversations",
+        description=(
+            "The inbox, most recent activity first (`-last_message_at`, `-id`), cursor-paginated (`page_size` "
+            "default 50, at most 100). Archived conversations are hidden unless `is_archived=true`."
+        ),
+        tags=["conversations"],
+    ),
+    retrieve=extend_schema(
+        summary="Get a conversation with its newest messages",
+        description="The conversation and its newest `messages_limit` messages, oldest first.",
+        parameters=[MESSAGES_LIMIT_PARAMETER],
+        responses=ConversationDetailSerializer,
+        tags=["conversations"],
+    ),
+    partial_update=extend_schema(
+        summary="Update a conversation (toggle the AI assistant)",
+        description="`ai_enabled` switches the AI assistant on or off for this conversation.",
+        request=ConversationUpdateSerializer,
+        responses=ConversationSerializer,
+        tags=["conversations"],
+    ),
+)
+class ConversationViewSet(
+    TenantScopedViewMixin,
+    _ListFiltersOnly,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Conversations of the caller's organization (another organization's id answers 404)."""
+
+    serializer_class = ConversationSerializer
+    filterset_class = ConversationFilter
+    pagination_class = ConversationCursorPagination
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def scoped_queryset(self) -> QuerySet:
+        return selectors.conversation_queryset()
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        if self.action == "retrieve":
+            return ConversationDetailSerializer
+        if self.action == "partial_update":
+            return ConversationUpdateSerializer
+        return ConversationSerializer
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        conversation = self.get_object()
+        query = _MessagesLimitQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = min(query.validated_data["messages_limit"], selectors.MESSAGES_LIMIT_MAX)
+        messages = selectors.conversation_recent_messages(conversation=conversation, limit=limit)
+        return Response(ConversationDetailSerializer(conversation, context={"messages": messages}).data)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        conversation = self.get_object()
+        serializer = ConversationUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "ai_enabled" in serializer.validated_data:
+            conversation = services.conversation_set_ai_enabled(
+                organization=self.organization,
+                conversation=conversation,
+                by=request.user,
+                enabled=serializer.validated_data["ai_enabled"],
+            )
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(
+        summary="Mark every message of the conversation read",
+        description="Sets `unread_count` from an exact recount.",
+        request=None,
+        responses=ConversationSerializer,
+        tags=["conversations"],
+    )
+    @action(detail=True, methods=["post"], url_path="mark-all-read")
+    def mark_all_read(self, request: Request, pk: str | None = None) -> Response:
+        conversation = services.conversation_mark_all_read(
+            organization=self.organization, conversation=self.get_object(), by=request.user
+        )
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(
+        summary="Archive the conversation",
+        description="Records who and when. A new inbound message brings the conversation back to the inbox.",
+        request=None,
+        responses=ConversationSerializer,
+        tags=["conversations"],
+    )
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, pk: str | None = None) -> Response:
+        conversation = services.conversation_archive(
+            organization=self.organization, conversation=self.get_object(), by=request.user
+        )
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(
+        summary="Bring the conversation back to the inbox",
+        description="Clears `archived_at` / `archived_by`.",
+        request=None,
+        responses=ConversationSerializer,
+        tags=["conversations"],
+    )
+    @action(detail=True, methods=["post"])
+    def unarchive(self, request: Request, pk: str | None = None) -> Response:
+        conversation = services.conversation_unarchive(
+            organization=self.organization, conversation=self.get_object(), by=request.user
+        )
+        return Response(ConversationSerializer(conversation).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List messages",
+        description="Newest first (`-timestamp`, `-id`), cursor-paginated (`page_size` default 50, at most 100).",
+        tags=["messages"],
+    ),
+    retrieve=extend_schema(summary="Get a message", description="One message with its attachments.", tags=["messages"]),
+)
+class MessageViewSet(
+    TenantScopedViewMixin,
+    _ListFiltersOnly,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Messages of the caller's organization (another organization's id answers 404)."""
+
+    serializer_class = MessageSerializer
+    filterset_class = MessageFilter
+    pagination_class = MessageCursorPagination
+
+    def scoped_queryset(self) -> QuerySet:
+        return selectors.message_queryset()
+
+    @extend_schema(
+        summary="Mark the message read",
+        description="Idempotent: the conversation's `unread_count` drops only when the message was unread.",
+        request=None,
+        responses=MessageSerializer,
+        tags=["messages"],
+    )
+    @action(detail=True, methods=["post"], url_path="mark-read")
+    def mark_read(self, request: Request, pk: str | None = None) -> Response:
+        message = services.message_mark_read(organization=self.organization, message=self.get_object(), by=request.user)
+        return Response(MessageSerializer(message).data)

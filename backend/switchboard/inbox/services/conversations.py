@@ -1,0 +1,228 @@
+"""What agents do to conversations and messages: archive, unarchive, mark read, toggle the AI assistant.
+
+Every function writes inside `transaction.atomic()` and registers its WebSocket events with
+`realtime.send_event_on_commit`; the payload is serialized after the commit, from the committed row, with the same
+serializers the REST API answers with.
+
+Unread counts stay exact under concurrency (webhooks arriving while an agent reads):
+* lock order is always conversation row first, then its messages, so mark-read and mark-all-read never deadlock;
+* `message_mark_read` flips `is_read` with a conditional UPDATE and decrements the counter (F-expression, never
+  below 0) only when that UPDATE changed a row — two agents reading the same message count it once;
+* `conversation_mark_all_read` sets the counter from a recount taken after the lock, in the same transaction: a
+  message committed before the lock is marked read, one still being ingested is not marked and its `+1` lands after
+  us (ingest increments with an F-expression and waits for our lock), so it is never lost from the count.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from switchboard.accounts.models import Organization, User
+from switchboard.accounts.tenancy import member_user_ids
+from switchboard.inbox import realtime, selectors
+from switchboard.inbox.models import Conversation, Direction, Message
+
+logger = logging.getLogger(__name__)
+
+_BULK_CHUNK = 1000
+
+
+def _organization_id(organization: Organization | int) -> int:
+    return organization if isinstance(organization, int) else organization.pk
+
+
+def _ensure_owned(organization: Organization | int, obj: Conversation | Message) -> int:
+    """Services are called with rows the caller already scoped; a row of another tenant is a bug, never a write."""
+    organization_id = _organization_id(organization)
+    if obj.organization_id != organization_id:
+        raise type(obj).DoesNotExist(f"{type(obj).__name__} {obj.pk} is not in organization {organization_id}.")
+    return organization_id
+
+
+# --- events ---------------------------------------------------------------------------------------------------------
+class _ConversationPayloads:
+    """Serializes a batch of conversations in one query, the first time any of their events is sent."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+        self._data: dict[int, dict[str, Any]] | None = None
+
+    def get(self, pk: int) -> dict[str, Any]:
+        from switchboard.inbox.api.serializers import ConversationSerializer
+
+        if self._data is None:
+            rows = selectors.conversation_queryset().filter(pk__in=self.ids)
+            self._data = {row.pk: ConversationSerializer(row).data for row in rows}
+        # A row deleted between the commit and the broadcast: tell clients its id rather than fail the commit.
+        return self._data.get(pk) or {"id": pk}
+
+
+def _conversations_updated_on_commit(rows: Iterable[tuple[int, int]], *, user_ids: list[int] | None = None) -> None:
+    """`rows` are (conversation id, organization id); one `conversation.updated` per conversation."""
+    by_organization: dict[int, list[int]] = defaultdict(list)
+    for pk, organization_id in rows:
+        by_organization[organization_id].append(pk)
+    for organization_id, ids in by_organization.items():
+        payloads = _ConversationPayloads(ids)
+        recipients = user_ids if user_ids is not None else (member_user_ids(organization_id) if len(ids) > 1 else None)
+        for pk in ids:
+            realtime.send_event_on_commit(
+                organization_id,
+                realtime.CONVERSATION_UPDATED,
+                lambda pk=pk, payloads=payloads: payloads.get(pk),
+                user_ids=recipients,
+            )
+
+
+def _message_updated_on_commit(organization_id: int, message_id: int) -> None:
+    def payload() -> dict[str, Any]:
+        from switchboard.inbox.api.serializers import MessageSerializer
+
+        message = selectors.message_queryset().filter(pk=message_id).first()
+        return MessageSerializer(message).data if message is not None else {"id": message_id}
+
+    realtime.send_event_on_commit(organization_id, realtime.MESSAGE_UPDATED, payload)
+
+
+def _lock_conversation(conversation_id: int) -> int | None:
+    """Take the conversation's row lock (no-op on SQLite, whose writers are serialized anyway); its unread_count."""
+    return (
+        Conversation.objects.select_for_update()
+        .filter(pk=conversation_id)
+        .values_list("unread_count", flat=True)
+        .first()
+    )
+
+
+# --- archive ----------------------------------------------------------------------------------------------------------
+def conversation_archive(
+    *, organization: Organization | int, conversation: Conversation, by: User | None
+) -> Conversation:
+    """Hide a conversation from the inbox, recording who and when. A new inbound message brings it back."""
+    organization_id = _ensure_owned(organization, conversation)
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Conversation.objects.filter(pk=conversation.pk, is_archived=False).update(
+            is_archived=True, archived_at=now, archived_by=by, updated_at=now
+        )
+        if changed:
+            _conversations_updated_on_commit([(conversation.pk, organization_id)])
+    return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
+
+
+def conversation_unarchive(
+    *, organization: Organization | int, conversation: Conversation, by: User | None
+) -> Conversation:
+    organization_id = _ensure_owned(organization, conversation)
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Conversation.objects.filter(pk=conversation.pk, is_archived=True).update(
+            is_archived=False, archived_at=None, archived_by=None, updated_at=now
+        )
+        if changed:
+            _conversations_updated_on_commit([(conversation.pk, organization_id)])
+    return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
+
+
+def _set_archived_many(
+    *, conversations: QuerySet[Conversation], by: User | None, archived: bool, organization: Organization | int | None
+) -> int:
+    if organization is not None:
+        conversations = conversations.filter(organization_id=_organization_id(organization))
+    now = timezone.now()
+    changes: dict[str, Any] = (
+        {"is_archived": True, "archived_at": now, "archived_by": by}
+        if archived
+        else {"is_archived": False, "archived_at": None, "archived_by": None}
+    )
+    with transaction.atomic():
+        rows = list(conversations.filter(is_archived=not archived).order_by().values_list("pk", "organization_id"))
+        changed: list[tuple[int, int]] = []
+        for start in range(0, len(rows), _BULK_CHUNK):
+            chunk = rows[start : start + _BULK_CHUNK]
+            organization_of = dict(chunk)
+            ids = list(
+                Conversation.objects.select_for_update()
+                .filter(pk__in=organization_of, is_archived=not archived)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            Conversation.objects.filter(pk__in=ids).update(**changes, updated_at=now)
+            changed.extend((pk, organization_of[pk]) for pk in ids)
+        _conversations_updated_on_commit(changed)
+    logger.info("%s %d conversation(s) by %s", "archived" if archived else "unarchived", len(changed), by)
+    return len(changed)
+
+
+def conversation_archive_many(
+    *, conversations: QuerySet[Conversation], by: User | None, organization: Organization | int | None = None
+) -> int:
+    """Archive every un-archived conversation of `conversations` (restricted to `organization` when given);
+    returns how many changed. One `conversation.updated` per changed conversation, to its own organization."""
+    return _set_archived_many(conversations=conversations, by=by, archived=True, organization=organization)
+
+
+def conversation_unarchive_many(
+    *, conversations: QuerySet[Conversation], by: User | None, organization: Organization | int | None = None
+) -> int:
+    return _set_archived_many(conversations=conversations, by=by, archived=False, organization=organization)
+
+
+# --- reading ----------------------------------------------------------------------------------------------------------
+def conversation_mark_all_read(
+    *, organization: Organization | int, conversation: Conversation, by: User | None
+) -> Conversation:
+    """Mark every unread inbound message read and set unread_count from a recount (see the module docstring)."""
+    organization_id = _ensure_owned(organization, conversation)
+    now = timezone.now()
+    with transaction.atomic():
+        counted = _lock_conversation(conversation.pk)
+        marked = Message.objects.filter(
+            conversation_id=conversation.pk, direction=Direction.INBOUND, is_read=False
+        ).update(is_read=True, read_at=now, updated_at=now)
+        unread = selectors.conversation_unread_recount(conversation_id=conversation.pk)
+        if marked or unread != counted:
+            Conversation.objects.filter(pk=conversation.pk).update(unread_count=unread, updated_at=now)
+            _conversations_updated_on_commit([(conversation.pk, organization_id)])
+    return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
+
+
+def message_mark_read(*, organization: Organization | int, message: Message, by: User | None) -> Message:
+    """Mark one message read. Idempotent: only the call that flips `is_read` decrements the counter."""
+    organization_id = _ensure_owned(organization, message)
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_conversation(message.conversation_id)
+        changed = Message.objects.filter(pk=message.pk, is_read=False).update(is_read=True, read_at=now, updated_at=now)
+        if changed:
+            if message.direction == Direction.INBOUND:
+                Conversation.objects.filter(pk=message.conversation_id, unread_count__gt=0).update(
+                    unread_count=F("unread_count") - 1, updated_at=now
+                )
+            _message_updated_on_commit(organization_id, message.pk)
+            _conversations_updated_on_commit([(message.conversation_id, organization_id)])
+    return selectors.message_get(organization=organization_id, pk=message.pk)
+
+
+# --- AI assistant -----------------------------------------------------------------------------------------------------
+def conversation_set_ai_enabled(
+    *, organization: Organization | int, conversation: Conversation, by: User | None, enabled: bool
+) -> Conversation:
+    """Switch the AI assistant on or off for one conversation."""
+    organization_id = _ensure_owned(organization, conversation)
+    with transaction.atomic():
+        changed = (
+            Conversation.objects.filter(pk=conversation.pk)
+            .exclude(ai_enabled=enabled)
+            .update(ai_enabled=enabled, updated_at=timezone.now())
+        )
+        if changed:
+            _conversations_updated_on_commit([(conversation.pk, organization_id)])
+    return selectors.conversation_get(organization=organization_id, pk=conversation.pk)

@@ -1,0 +1,123 @@
+"""Platform account JSON. Secrets go in (`credentials`, `webhook_secret`, `verify_token`) and never come out: answers
+say only whether they are set and which credential keys are."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from switchboard.platforms import services
+from switchboard.platforms.models import Platform, PlatformAccount, Provider
+
+_CREDENTIALS_HELP = (
+    "Write-only. By provider: meta → access_token; twilio → account_sid, auth_token (messaging_service_sid "
+    "optional); bridge → base_url (api_key optional)."
+)
+
+
+class PlatformAccountSerializer(serializers.ModelSerializer):
+    """What anyone in the organization may read about a connected account."""
+
+    has_credentials = serializers.SerializerMethodField(help_text="Whether every required credential is set.")
+    credential_keys = serializers.SerializerMethodField(help_text="Names of the credentials set (never values).")
+    has_webhook_secret = serializers.SerializerMethodField()
+    has_verify_token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlatformAccount
+        fields = [
+            "id",
+            "platform",
+            "provider",
+            "display_name",
+            "external_id",
+            "business_account_id",
+            "phone_number",
+            "settings",
+            "is_active",
+            "needs_reconnect",
+            "last_error",
+            "last_sync_at",
+            "has_credentials",
+            "credential_keys",
+            "has_webhook_secret",
+            "has_verify_token",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_has_credentials(self, account: PlatformAccount) -> bool:
+        spec = services.CREDENTIALS.get(account.provider)
+        keys = set(services.credential_keys(account))
+        return bool(keys) and (spec is None or set(spec.required) <= keys)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_credential_keys(self, account: PlatformAccount) -> list[str]:
+        return services.credential_keys(account)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_has_webhook_secret(self, account: PlatformAccount) -> bool:
+        return bool(account.webhook_secret)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_has_verify_token(self, account: PlatformAccount) -> bool:
+        return bool(account.verify_token)
+
+
+class _AccountInputs(serializers.Serializer):
+    webhook_secret = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Write-only. Meta app secret override, or the bridge's shared secret.",
+    )
+    verify_token = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=128,
+        style={"input_type": "password"},
+        help_text="Write-only. Meta webhook handshake token override.",
+    )
+    settings = serializers.DictField(
+        required=False, help_text="send_read_receipts (bool), rate_limit_per_second (positive int)."
+    )
+
+
+class PlatformAccountCreateSerializer(_AccountInputs):
+    """Connect an account. Validation of credentials and uniqueness happens in `platform_account_create`."""
+
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    provider = serializers.ChoiceField(choices=Provider.choices, default=Provider.META)
+    display_name = serializers.CharField(max_length=150)
+    external_id = serializers.CharField(max_length=128, help_text="The id the platform sends in webhooks.")
+    business_account_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    credentials = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        write_only=True,
+        required=False,
+        help_text=_CREDENTIALS_HELP,
+    )
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class PlatformAccountUpdateSerializer(_AccountInputs):
+    """Change a connected account. `credentials` merges into the stored ones (null removes a key); platform and
+    provider are fixed."""
+
+    display_name = serializers.CharField(max_length=150, required=False)
+    external_id = serializers.CharField(max_length=128, required=False)
+    business_account_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    credentials = serializers.DictField(
+        child=serializers.CharField(allow_null=True, allow_blank=True, trim_whitespace=False),
+        write_only=True,
+        required=False,
+        help_text=_CREDENTIALS_HELP + " Merged into the stored credentials; null removes a key.",
+    )
+    is_active = serializers.BooleanField(required=False)

@@ -1,0 +1,295 @@
+"""Connecting, changing and disconnecting a tenant's platform accounts — the only code that writes them.
+
+Validation lives here (the API and the admin both call `platform_account_validate`), and raises Django's
+`ValidationError` keyed by the field at fault, so each caller shows it in its own way.
+
+Secrets (`credentials`, `webhook_secret`, `verify_token`) are written here and never read back by the API.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+
+from switchboard.accounts.models import Organization, User
+from switchboard.platforms.models import Platform, PlatformAccount, Provider
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CredentialSpec:
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+CREDENTIALS: dict[str, CredentialSpec] = {
+    Provider.META: CredentialSpec(required=("access_token",)),
+    Provider.TWILIO: CredentialSpec(required=("account_sid", "auth_token"), optional=("messaging_service_sid",)),
+    Provider.BRIDGE: CredentialSpec(required=("base_url",), optional=("api_key",)),
+}
+# Which keys are secrets (the admin shows them as write-only password fields; the others are plain settings).
+SECRET_CREDENTIAL_KEYS = frozenset({"access_token", "auth_token", "api_key"})
+ALL_CREDENTIAL_KEYS: tuple[str, ...] = tuple(dict.fromkeys(k for spec in CREDENTIALS.values() for k in spec.allowed))
+
+PROVIDERS_BY_PLATFORM: dict[str, frozenset[str]] = {
+    Platform.INSTAGRAM: frozenset({Provider.META}),
+    Platform.MESSENGER: frozenset({Provider.META}),
+    Platform.WHATSAPP: frozenset({Provider.META, Provider.TWILIO, Provider.BRIDGE}),
+}
+
+EXTERNAL_ID_HELP = {
+    Provider.META: "the numeric id Meta sends in webhooks (WhatsApp phone_number_id, Page id or Instagram account id)",
+    Provider.TWILIO: "the Twilio WhatsApp number in E.164, e.g. +14155238886",
+    Provider.BRIDGE: "the bridge session name (letters, digits, '.', '_' or '-')",
+}
+
+UPDATABLE_FIELDS = frozenset(
+    {
+        "display_name",
+        "external_id",
+        "business_account_id",
+        "phone_number",
+        "credentials",
+        "webhook_secret",
+        "verify_token",
+        "settings",
+        "is_active",
+        "needs_reconnect",
+    }
+)
+
+_RAW_FIELDS = frozenset({"webhook_secret", "verify_token"})  # secrets are stored exactly as given
+_SETTINGS_TYPES: dict[str, type] = {"send_read_receipts": bool, "rate_limit_per_second": int}
+
+
+def credential_keys(account: PlatformAccount) -> list[str]:
+    """Which credentials are set: what the API and the admin show instead of the values."""
+    return sorted(key for key, value in (account.credentials or {}).items() if value)
+
+
+# --- validation -------------------------------------------------------------------------------------------------------
+def normalize_external_id(provider: str, external_id: str) -> str:
+    """The form webhooks route by: Twilio numbers in E.164; others stripped. '' when it cannot be valid."""
+    value = (external_id or "").strip()
+    if provider == Provider.TWILIO:
+        from switchboard.inbox.phones import normalize_phone
+
+        return normalize_phone(value)
+    if provider == Provider.META:
+        return value if re.fullmatch(r"\d{1,64}", value) else ""
+    return value if re.fullmatch(r"[\w.\-]{1,128}", value) else ""
+
+
+def _credential_errors(provider: str, credentials: Any, *, is_active: bool) -> list[str]:
+    if not isinstance(credentials, Mapping):
+        return ["Must be an object of credential names to values."]
+    spec = CREDENTIALS.get(provider)
+    if spec is None:
+        return []
+    errors: list[str] = []
+    for key in sorted(set(credentials) - set(spec.allowed)):
+        errors.append(f"'{key}' is not a credential of the {provider} provider (allowed: {', '.join(spec.allowed)}).")
+    for key, value in credentials.items():
+        if key in spec.allowed and not isinstance(value, str):
+            errors.append(f"'{key}' must be a string.")
+    if is_active:
+        missing = [key for key in spec.required if not str(credentials.get(key) or "").strip()]
+        if missing:
+            errors.append(f"The {provider} provider requires {' and '.join(repr(k) for k in missing)}.")
+    base_url = credentials.get("base_url")
+    if provider == Provider.BRIDGE and isinstance(base_url, str) and base_url:
+        try:
+            URLValidator(schemes=["http", "https"])(base_url)
+        except ValidationError:
+            errors.append("'base_url' must be an http(s) URL.")
+    return errors
+
+
+def _settings_errors(settings: Any) -> list[str]:
+    if not isinstance(settings, Mapping):
+        return ["Must be an object."]
+    errors = []
+    for key, expected in _SETTINGS_TYPES.items():
+        if key not in settings:
+            continue
+        value = settings[key]
+        if expected is int and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            errors.append(f"'{key}' must be a positive integer.")
+        elif expected is bool and not isinstance(value, bool):
+            errors.append(f"'{key}' must be true or false.")
+    return errors
+
+
+def platform_account_validate(
+    *,
+    platform: str,
+    provider: str,
+    external_id: str | None,
+    credentials: Mapping[str, Any],
+    is_active: bool = True,
+    settings: Mapping[str, Any] | None = None,
+    exclude_pk: int | None = None,
+) -> str | None:
+    """Raise ValidationError({field: [message]}) naming each field at fault; return the normalized external_id
+    (None when `external_id` is None: an update that leaves it as it is)."""
+    errors: dict[str, list[str]] = {}
+    if platform not in PROVIDERS_BY_PLATFORM:
+        errors["platform"] = [f"Unknown platform '{platform}'."]
+    elif provider not in PROVIDERS_BY_PLATFORM[platform]:
+        allowed = ", ".join(sorted(PROVIDERS_BY_PLATFORM[platform]))
+        errors["provider"] = [f"The {platform} platform is connected through {allowed}, not '{provider}'."]
+    normalized = None if external_id is None else normalize_external_id(provider, external_id)
+    if external_id is None:
+        pass
+    elif not normalized:
+        errors["external_id"] = [f"Must be {EXTERNAL_ID_HELP.get(provider, 'the id the platform sends')}."]
+    elif not errors and _external_id_taken(platform, provider, normalized, exclude_pk=exclude_pk):
+        errors["external_id"] = [_duplicate_message(platform, provider)]
+    credential_errors = _credential_errors(provider, credentials, is_active=is_active)
+    if credential_errors:
+        errors["credentials"] = credential_errors
+    if settings is not None and (settings_errors := _settings_errors(settings)):
+        errors["settings"] = settings_errors
+    if errors:
+        raise ValidationError(errors)
+    return normalized
+
+
+def _external_id_taken(platform: str, provider: str, external_id: str, *, exclude_pk: int | None) -> bool:
+    clash = PlatformAccount.objects.filter(platform=platform, provider=provider, external_id=external_id)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    return clash.exists()
+
+
+def _duplicate_message(platform: str, provider: str) -> str:
+    return (
+        f"This {platform} account ({provider}) is already connected. Reconnect the existing account instead "
+        "(it may be deactivated, or connected to another organization)."
+    )
+
+
+def _save(account: PlatformAccount, *, creating: bool) -> PlatformAccount:
+    """Save; a concurrent connection of the same external id loses on the unique constraint with a clear 400."""
+    try:
+        with transaction.atomic():
+            account.save(force_insert=creating)
+    except IntegrityError as exc:
+        if _external_id_taken(account.platform, account.provider, account.external_id, exclude_pk=account.pk):
+            raise ValidationError({"external_id": [_duplicate_message(account.platform, account.provider)]}) from exc
+        raise
+    return account
+
+
+# --- services ---------------------------------------------------------------------------------------------------------
+def platform_account_create(
+    *,
+    organization: Organization,
+    by: User | None,
+    platform: str,
+    display_name: str,
+    external_id: str,
+    provider: str = Provider.META,
+    credentials: Mapping[str, Any] | None = None,
+    webhook_secret: str = "",
+    verify_token: str = "",
+    business_account_id: str = "",
+    phone_number: str = "",
+    settings: Mapping[str, Any] | None = None,
+    is_active: bool = True,
+) -> PlatformAccount:
+    credentials = {key: value for key, value in (credentials or {}).items() if value not in (None, "")}
+    settings = dict(settings or {})
+    normalized = platform_account_validate(
+        platform=platform,
+        provider=provider,
+        external_id=external_id,
+        credentials=credentials,
+        is_active=is_active,
+        settings=settings,
+    )
+    account = PlatformAccount(
+        organization=organization,
+        platform=platform,
+        provider=provider,
+        display_name=display_name.strip(),
+        external_id=normalized or "",
+        business_account_id=business_account_id.strip(),
+        phone_number=phone_number.strip(),
+        credentials=credentials,
+        webhook_secret=webhook_secret,
+        verify_token=verify_token,
+        settings=settings,
+        is_active=is_active,
+    )
+    _save(account, creating=True)
+    logger.info("platform account %s (%s/%s) connected by %s", account.pk, platform, provider, by)
+    return account
+
+
+def platform_account_update(*, account: PlatformAccount, by: User | None, **changes: Any) -> PlatformAccount:
+    """Change what the caller passes. `credentials` merges into the stored ones: a key with a value replaces it, a
+    key with null (or "") removes it. New credentials clear `needs_reconnect` (unless it is passed) and `last_error`.
+    Platform and provider are fixed once connected (connect a new account instead)."""
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    credentials = dict(account.credentials or {})
+    credentials_changed = False
+    if "credentials" in changes:
+        incoming = changes.pop("credentials")
+        if not isinstance(incoming, Mapping):
+            raise ValidationError({"credentials": ["Must be an object of credential names to values."]})
+        for key, value in incoming.items():
+            if value in (None, ""):
+                credentials_changed |= credentials.pop(key, None) is not None
+            elif credentials.get(key) != value:
+                credentials[key] = value
+                credentials_changed = True
+    is_active = changes.get("is_active", account.is_active)
+    settings = changes.get("settings", account.settings)
+    normalized = platform_account_validate(
+        platform=account.platform,
+        provider=account.provider,
+        external_id=changes.get("external_id"),
+        credentials=credentials,
+        is_active=is_active,
+        settings=settings,
+        exclude_pk=account.pk,
+    )
+    for name, value in changes.items():
+        setattr(account, name, value.strip() if isinstance(value, str) and name not in _RAW_FIELDS else value)
+    if normalized is not None:
+        account.external_id = normalized
+    account.settings = dict(settings or {})
+    if credentials_changed:
+        account.credentials = credentials
+        account.needs_reconnect = changes.get("needs_reconnect", False)
+        account.last_error = ""
+    _save(account, creating=False)
+    logger.info("platform account %s updated by %s (%s)", account.pk, by, ", ".join(sorted(changes)) or "credentials")
+    return account
+
+
+def platform_account_deactivate(*, account: PlatformAccount, by: User | None) -> PlatformAccount:
+    """Disconnect: stop routing its webhooks and forget its secrets; keep its contacts and conversation history.
+    Reconnecting is an update with `is_active: true` and new credentials."""
+    account.is_active = False
+    account.credentials = {}
+    account.webhook_secret = ""
+    account.needs_reconnect = False
+    account.save(update_fields=["is_active", "credentials", "webhook_secret", "needs_reconnect", "updated_at"])
+    logger.info("platform account %s disconnected by %s", account.pk, by)
+    return account

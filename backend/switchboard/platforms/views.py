@@ -1,0 +1,134 @@
+"""/api/platforms/accounts/: the organization's connected accounts. Every member reads (without secrets); owners
+and admins connect, change and disconnect them through `platforms.services`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from switchboard.accounts.tenancy import ManagersWriteMembersRead, TenantScopedViewMixin
+from switchboard.platforms import services
+from switchboard.platforms.models import Platform, PlatformAccount, Provider
+from switchboard.platforms.serializers import (
+    PlatformAccountCreateSerializer,
+    PlatformAccountSerializer,
+    PlatformAccountUpdateSerializer,
+)
+
+T = TypeVar("T")
+
+
+def _call_service(service: Callable[..., T], **kwargs: Any) -> T:
+    """Services raise Django's ValidationError keyed by field; answer it as the API's 400."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+
+
+class PlatformAccountFilter(django_filters.FilterSet):
+    platform = django_filters.ChoiceFilter(choices=Platform.choices, help_text="Only this platform's accounts.")
+    provider = django_filters.ChoiceFilter(choices=Provider.choices, help_text="Only this provider's accounts.")
+    is_active = django_filters.BooleanFilter(help_text="Connected (`true`) or disconnected (`false`) accounts.")
+
+    class Meta:
+        model = PlatformAccount
+        fields = ["platform", "provider", "is_active"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List connected accounts",
+        description="Every member may read; secrets are never returned.",
+        tags=["platform accounts"],
+    ),
+    retrieve=extend_schema(
+        summary="Get a connected account", description="Secrets are never returned.", tags=["platform accounts"]
+    ),
+    create=extend_schema(
+        summary="Connect an account",
+        description=(
+            "Owners and admins. `credentials` are validated per provider; an external id already connected "
+            "(here or elsewhere) is a 400 naming `external_id`."
+        ),
+        request=PlatformAccountCreateSerializer,
+        responses={201: PlatformAccountSerializer},
+        tags=["platform accounts"],
+    ),
+    partial_update=extend_schema(
+        summary="Change an account",
+        description=(
+            "Owners and admins. `credentials` merge into the stored ones (null removes a key); new credentials "
+            "clear `needs_reconnect`. Platform and provider cannot change."
+        ),
+        request=PlatformAccountUpdateSerializer,
+        responses=PlatformAccountSerializer,
+        tags=["platform accounts"],
+    ),
+    destroy=extend_schema(
+        summary="Disconnect an account",
+        description=(
+            "Owners and admins. Deactivates the account and forgets its secrets; its contacts and conversations "
+            "stay. Reconnect with PATCH `is_active: true` and new credentials."
+        ),
+        responses={204: None},
+        tags=["platform accounts"],
+    ),
+)
+class PlatformAccountViewSet(
+    TenantScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The organization's connected Instagram accounts, Facebook Pages and WhatsApp numbers."""
+
+    permission_classes = [permissions.IsAuthenticated, ManagersWriteMembersRead]
+    serializer_class = PlatformAccountSerializer
+    filterset_class = PlatformAccountFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def scoped_queryset(self) -> QuerySet:
+        return PlatformAccount.objects.order_by("platform", "display_name", "id")
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        if self.action == "create":
+            return PlatformAccountCreateSerializer
+        if self.action == "partial_update":
+            return PlatformAccountUpdateSerializer
+        return PlatformAccountSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = PlatformAccountCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = _call_service(
+            services.platform_account_create,
+            organization=self.organization,
+            by=request.user,
+            **serializer.validated_data,
+        )
+        return Response(PlatformAccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        account = self.get_object()
+        serializer = PlatformAccountUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        account = _call_service(
+            services.platform_account_update, account=account, by=request.user, **serializer.validated_data
+        )
+        return Response(PlatformAccountSerializer(account).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.platform_account_deactivate(account=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
