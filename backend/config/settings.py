@@ -72,15 +72,21 @@ INSTALLED_APPS = [
     "switchboard.listings",
 ]
 
+# Static files: WhiteNoise when Django must serve them itself (`make run`); behind nginx (production) nginx does.
+# WhiteNoise is sync-only middleware: under ASGI it forces a thread hop at every layer of the chain, which cost
+# ~20x on /healthz in bench/ingest.py, so it is left out wherever nginx is in front.
+SERVE_STATIC = env_bool("SERVE_STATIC", DEBUG)
+
+# Django's middleware declared sync-only so the chain costs one thread hop under ASGI (common/middleware.py).
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "switchboard.common.middleware.SecurityMiddleware",
+    *(["whitenoise.middleware.WhiteNoiseMiddleware"] if SERVE_STATIC else []),
+    "switchboard.common.middleware.SessionMiddleware",
+    "switchboard.common.middleware.CommonMiddleware",
+    "switchboard.common.middleware.CsrfViewMiddleware",
+    "switchboard.common.middleware.AuthenticationMiddleware",
+    "switchboard.common.middleware.MessageMiddleware",
+    "switchboard.common.middleware.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,8 +138,8 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
     CACHES = {
@@ -257,6 +263,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
 SEND_RATE_LIMIT_PER_SECOND = env_int("SEND_RATE_LIMIT_PER_SECOND", 80)
 SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 5)
 SYNC_INTERVAL_MINUTES = env_int("SYNC_INTERVAL_MINUTES", 5)
+# Backoff before send attempt n+1: SEND_RETRY_BACKOFF_SECONDS * 2**(n-1), i.e. 1 s, 2 s, 4 s … (never sooner than a
+# vendor's Retry-After).
+SEND_RETRY_BACKOFF_SECONDS = float(env("SEND_RETRY_BACKOFF_SECONDS", "1"))
+# Without a worker (CELERY_TASK_ALWAYS_EAGER) a send runs inside the agent's request: it is retried in-process only
+# while the waits add up to at most this; then the message fails and the agent retries it from the API.
+SEND_EAGER_RETRY_MAX_WAIT_SECONDS = float(env("SEND_EAGER_RETRY_MAX_WAIT_SECONDS", "3"))
+# The first sync of an account reads this many days of history; later ones read from its last_sync_at.
+SYNC_HISTORY_DAYS = env_int("SYNC_HISTORY_DAYS", 30)
 INVALID_SIGNATURE_RATE_LIMIT = env_int("INVALID_SIGNATURE_RATE_LIMIT", 20)
 METRICS_TOKEN = env("METRICS_TOKEN")
 
