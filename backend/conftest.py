@@ -47,6 +47,8 @@ def require_redis() -> None:
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Webhook fixtures name real vendor hosts: nothing is downloaded in tests unless a test turns this on.
+    settings.MEDIA_AUTO_DOWNLOAD = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
     settings.SECURE_SSL_REDIRECT = False
     # Templates (admin pages) render without a collectstatic manifest.
@@ -200,3 +202,26 @@ def messenger_account(make_account, org, owner):
 @pytest.fixture
 def instagram_account(make_account, org, owner):
     return make_account(org, Platform.INSTAGRAM, Provider.META, external_id="17841400000000001")
+
+
+@pytest.fixture
+def fake_vendor(settings):
+    """A fake Graph API / Twilio on 127.0.0.1 (tests/fakes/vendor.py); GRAPH_API_BASE and TWILIO_API_BASE point at
+    it for the test."""
+    from tests.fakes import FakeVendor
+
+    with FakeVendor() as vendor:
+        settings.GRAPH_API_BASE = vendor.url
+        settings.TWILIO_API_BASE = vendor.url
+        yield vendor
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks run in-process and their exceptions surface, whatever REDIS_URL made the suite's Celery default."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous

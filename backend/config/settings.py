@@ -226,6 +226,7 @@ SPECTACULAR_SETTINGS = {
         "MessageKindEnum": "switchboard.inbox.models.MessageKind.choices",
         "DirectionEnum": "switchboard.inbox.models.Direction.choices",
         "RoleEnum": "switchboard.accounts.models.Role.choices",
+        "ListingStatusEnum": "switchboard.listings.models.ListingStatus.choices",
     },
 }
 
@@ -248,8 +249,10 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
 MEDIA_ALLOWED_HOSTS = env_list(
     "MEDIA_ALLOWED_HOSTS",
     "graph.facebook.com,lookaside.fbsbx.com,scontent.xx.fbcdn.net,.fbcdn.net,.cdninstagram.com,"
-    "api.twilio.com,media.twiliocdn.com,.twilio.com",
+    "api.twilio.com,media.twiliocdn.com,.twiliocdn.com,.twilio.com,s3-external-1.amazonaws.com",
 )
+# Download new attachments as they arrive (MessageService enqueues the media task); test suites turn it off.
+MEDIA_AUTO_DOWNLOAD = env_bool("MEDIA_AUTO_DOWNLOAD", True)
 MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 25 * 1024 * 1024)
 # Tests point vendors at 127.0.0.1; production never lets a media URL reach loopback or private networks (SSRF).
 MEDIA_ALLOW_LOOPBACK = env_bool("MEDIA_ALLOW_LOOPBACK", False)

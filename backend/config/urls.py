@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/messages/", include("switchboard.inbox.api.urls")),
     path("api/webhooks/", include("switchboard.webhooks.urls")),
     path("api/listings/", include("switchboard.listings.urls")),
+    path("api/media/", include("switchboard.inbox.media_urls")),
     path("api/", include("switchboard.whatsapp.urls")),
 ]
 

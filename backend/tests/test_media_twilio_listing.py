@@ -2,8 +2,7 @@
 (JPEG bytes behind basic auth and a redirect). Within the task run the listing gains the three photos,
 `card-display` returns the card, and a WebSocket client receives `card.update` — with no one pressing anything.
 
-Until MessageService enqueues the download on commit (the lead's wiring, see the issue-4 report), the test enqueues
-the pending attachments itself right after the webhook.
+MessageService enqueues the downloads on commit; under the test settings Celery runs them in-process.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from rest_framework_simplejwt.tokens import AccessToken
 from config.asgi import application
 from conftest import client_for
 from switchboard.inbox.models import Attachment, AttachmentStatus, Message
-from switchboard.inbox.tasks.media import enqueue_attachment_downloads
 from switchboard.listings import services
 from switchboard.listings.models import ListingImage
 from switchboard.listings.tests.media_server import (
@@ -28,9 +26,8 @@ from switchboard.listings.tests.media_server import (
     allow_loopback,
     basic_auth,
     jpeg_bytes,
-    wire_whatsapp_media,
 )
-from switchboard.webhooks.testing import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from switchboard.webhooks.testing import ENDPOINT_PATHS, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, twilio_signature
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -44,7 +41,7 @@ def _in_memory_layer(settings):
 
 
 @pytest.fixture
-def vendor(settings, monkeypatch):
+def vendor(settings):
     """Twilio's media host on 127.0.0.1: `/…/Media/MEn` wants basic auth and redirects to `/cdn/MEn.jpg`."""
     expected = basic_auth(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)
     with MediaServer() as server:
@@ -63,7 +60,6 @@ def vendor(settings, monkeypatch):
         allow_loopback(settings)  # MEDIA_ALLOW_LOOPBACK=True, MEDIA_ALLOWED_HOSTS=["127.0.0.1"]
         settings.TWILIO_API_BASE = server.base_url  # Twilio's API host: the only one given the credentials
         settings.MEDIA_AUTO_DOWNLOAD = True
-        wire_whatsapp_media(monkeypatch)
         yield server
 
 
@@ -119,14 +115,11 @@ async def test_three_twilio_photos_become_a_listing_card(how, vendor, poster, tw
     connected, _ = await communicator.connect()
     assert connected and (await communicator.receive_json_from())["type"] == "connection.ready"
 
-    delivery = await sync_to_async(vendor_post)(poster, twilio_form(vendor, caption))
-    assert delivery.response.status_code == 200 and delivery.log.status == "processed", delivery.log.error
+    # MessageService enqueues the downloads on commit; eager Celery runs them (download, store, file under the
+    # listing, note, cache, push) before the webhook is answered.
+    response = await sync_to_async(signed_twilio_post)(poster, twilio_form(vendor, caption))
+    assert response.status_code == 200
     message = await Message.objects.aget(platform_account=twilio_account, platform_message_id=MESSAGE_SID)
-    pending = [a async for a in Attachment.objects.filter(message=message).values_list("pk", flat=True)]
-    assert len(pending) == 3
-
-    # The task run (eager, in-process): download, store, file under the listing, note, cache, push.
-    await sync_to_async(enqueue_attachment_downloads)(pending)
 
     statuses = [a.status async for a in Attachment.objects.filter(message=message)]
     assert statuses == [AttachmentStatus.STORED] * 3
@@ -155,8 +148,17 @@ async def test_three_twilio_photos_become_a_listing_card(how, vendor, poster, tw
     await communicator.disconnect()
 
 
-def vendor_post(poster, body: bytes):
-    return poster.twilio(body)
+def signed_twilio_post(poster, body: bytes):
+    """Signed exactly as `poster.twilio()` signs, without its broadcast capture: the WebSocket client must receive
+    what the download tasks send during the delivery."""
+    url = "http://testserver" + ENDPOINT_PATHS["twilio"]
+    return poster.client.generic(
+        "POST",
+        ENDPOINT_PATHS["twilio"],
+        body,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": twilio_signature(url, body)},
+    )
 
 
 def get_as(user, url: str):

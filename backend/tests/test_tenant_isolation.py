@@ -14,8 +14,9 @@ from drf_spectacular.generators import SchemaGenerator
 from conftest import client_for
 from switchboard.accounts.models import Membership, Role
 from switchboard.inbox.events import ContactProfile, InboundMessage
-from switchboard.inbox.models import Conversation, Message
+from switchboard.inbox.models import Attachment, AttachmentStatus, Conversation, Message
 from switchboard.inbox.services.ingest import handle_events
+from switchboard.listings.models import Listing
 from switchboard.platforms.models import Platform
 
 SECRET_MARK = "TENANTB-SECRET-7f3a"
@@ -42,9 +43,20 @@ def tenant_b(make_org, make_user, make_account):
         ],
     )
     conversation = Conversation.objects.get(platform_account=account_b)
+    message_b = Message.objects.get(conversation=conversation)
+    listing_b = Listing.objects.create(organization=org_b, title=f"Listing {SECRET_MARK}", reference="39")
+    attachment_b = Attachment.objects.create(
+        organization=org_b,
+        message=message_b,
+        status=AttachmentStatus.STORED,
+        file=f"{org_b.pk}/2026/01/{'b' * 32}.jpg",
+        filename=f"{SECRET_MARK}.jpg",
+    )
     return {
+        "listings": listing_b.pk,
+        "media": attachment_b.pk,
         "conversations": conversation.pk,
-        "messages": Message.objects.get(conversation=conversation).pk,
+        "messages": message_b.pk,
         "accounts": account_b.pk,
         "members": Membership.objects.get(user=owner_b).pk,
     }

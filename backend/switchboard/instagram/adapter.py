@@ -9,12 +9,18 @@ from django.http import HttpRequest
 from switchboard.inbox.events import InboundEvent
 from switchboard.instagram import parser
 from switchboard.meta.adapter import MetaWebhookAdapter
+from switchboard.meta.outbound import MessagingOutboundMixin
 from switchboard.meta.routing import route_messaging
 from switchboard.platforms.models import Platform, PlatformAccount
 
 
-class InstagramAdapter(MetaWebhookAdapter):
+class InstagramAdapter(MessagingOutboundMixin, MetaWebhookAdapter):
     platform = Platform.INSTAGRAM
+
+    def node(self, account: PlatformAccount) -> str:
+        # Messenger Platform for Instagram: the Page linked to the account sends and lists its conversations; the
+        # Page token's `me` is that Page (the account's external_id is the Instagram id webhooks carry).
+        return "me"
 
     def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         parser.check_object(payload)

@@ -9,11 +9,14 @@ from django.http import HttpRequest
 from switchboard.inbox.events import InboundEvent
 from switchboard.messenger import parser
 from switchboard.meta.adapter import MetaWebhookAdapter
+from switchboard.meta.outbound import MessagingOutboundMixin
 from switchboard.meta.routing import route_messaging
 from switchboard.platforms.models import Platform, PlatformAccount
 
 
-class MessengerAdapter(MetaWebhookAdapter):
+class MessengerAdapter(MessagingOutboundMixin, MetaWebhookAdapter):
+    """Sends and lists conversations on the Page itself (`external_id` is the Page id)."""
+
     platform = Platform.MESSENGER
 
     def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:

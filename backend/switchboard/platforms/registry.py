@@ -6,13 +6,16 @@ Each platform app registers one adapter per (platform, provider) in its AppConfi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from switchboard.inbox.events import InboundEvent
+    from switchboard.inbox.models import Message
     from switchboard.platforms.models import PlatformAccount
 
 
@@ -27,7 +30,9 @@ class WebhookRejected(Exception):
 
 @dataclass(frozen=True)
 class SendResult:
-    """The outcome of adapter.send. `transient` errors are retried with backoff; permanent ones never."""
+    """The outcome of adapter.send (and of mark_read). `transient` errors are retried with backoff; permanent ones
+    never. `error_message` is a sentence an agent understands; `error_code` the vendor's own code (e.g. "131047",
+    "21211", "http_503"). `retry_after` is the vendor's Retry-After in seconds, when it sent one."""
 
     platform_message_id: str = ""
     ok: bool = True
@@ -35,11 +40,54 @@ class SendResult:
     error_message: str = ""
     transient: bool = False
     needs_reconnect: bool = False
+    retry_after: float | None = None
+
+    @classmethod
+    def failure(
+        cls,
+        code: str,
+        message: str,
+        *,
+        transient: bool = False,
+        needs_reconnect: bool = False,
+        retry_after: float | None = None,
+    ) -> SendResult:
+        return cls(
+            ok=False,
+            error_code=str(code)[:32],
+            error_message=message,
+            transient=transient,
+            needs_reconnect=needs_reconnect,
+            retry_after=retry_after,
+        )
+
+
+class PlatformError(Exception):
+    """A vendor call outside sending that failed (history, health checks), its answer classified like a send:
+    `result.needs_reconnect` when the credentials are refused, `result.transient` when later may work."""
+
+    def __init__(self, result: SendResult) -> None:
+        super().__init__(result.error_message)
+        self.result = result
 
 
 class PlatformAdapter(Protocol):
-    """What the webhook pipeline needs of a platform. Outbound sending, history sync and media download extend
-    this protocol in their own issues (see docs/architecture.md)."""
+    """What the webhook pipeline, the outbound pipeline and the sync jobs need of a platform.
+
+    Inbound: `verify`, `handshake`, `route`, `parse`. Outbound and sync (docs/outbound.md):
+    * `send(message) -> SendResult` — deliver one stored outbound `Message` (its account, conversation and contact
+      are loaded); never raises for a vendor error, it classifies it (transient / permanent / needs reconnect).
+    * `mark_read(message) -> SendResult` — tell the customer an inbound message was read (WhatsApp Cloud `read`
+      status, Messenger / Instagram `mark_seen`); optional: adapters without it send no read receipts.
+    * `fetch_media(attachment) -> inbox.media.Fetched | bytes` — optional: download a pending attachment through
+      `inbox.media.media_fetch` (allow list, address checks, size limit); without it the media task fetches the
+      attachment's `source_url` unauthenticated (Messenger / Instagram CDN URLs). docs/media.md.
+    * `fetch_history(account, since) -> Iterable[InboundEvent]` — what the platform holds since `since` (None:
+      everything it keeps), as the same events the parsers produce, each conversation oldest first. Raises
+      `PlatformError` when the account cannot be read.
+    * `check_health(account) -> dict` — optional: a cheap authenticated call that proves the credentials work
+      (raises `PlatformError`).
+    """
 
     platform: str
     provider: str
@@ -55,6 +103,12 @@ class PlatformAdapter(Protocol):
 
     def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:
         """Normalized events from one routed part (pure; ValueError when malformed)."""
+
+    def send(self, message: Message) -> SendResult:
+        """Send one outbound message; the vendor's answer classified."""
+
+    def fetch_history(self, account: PlatformAccount, since: datetime | None) -> Iterable[InboundEvent]:
+        """The account's messages since `since`, as inbound events (sync jobs)."""
 
 
 _ADAPTERS: dict[tuple[str, str], PlatformAdapter] = {}

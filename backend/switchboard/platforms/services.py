@@ -17,9 +17,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from switchboard.accounts.models import Organization, User
-from switchboard.platforms.models import Platform, PlatformAccount, Provider
+from switchboard.platforms.models import Platform, PlatformAccount, Provider, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -293,3 +294,35 @@ def platform_account_deactivate(*, account: PlatformAccount, by: User | None) ->
     account.save(update_fields=["is_active", "credentials", "webhook_secret", "needs_reconnect", "updated_at"])
     logger.info("platform account %s disconnected by %s", account.pk, by)
     return account
+
+
+# --- state the outbound pipeline and the sync jobs record ---------------------------------------------------------
+def platform_account_mark_needs_reconnect(*, account: PlatformAccount, error: str) -> None:
+    """The platform refused the account's credentials (Meta 190, Twilio 20003, …): sending and syncing stop being
+    attempted until an owner or admin gives new credentials (which clears the flag)."""
+    PlatformAccount.objects.filter(pk=account.pk).update(
+        needs_reconnect=True, last_error=error[:2000], updated_at=timezone.now()
+    )
+    account.needs_reconnect, account.last_error = True, error[:2000]
+    logger.warning("platform account %s needs reconnecting: %s", account.pk, error)
+
+
+def platform_account_record_sync(*, account: PlatformAccount, synced_at: Any, error: str = "") -> None:
+    """A finished sync: `synced_at` (when it started) becomes the next sync's starting point when it succeeded; its
+    error, if any, is the account's `last_error` (a success clears an earlier sync error)."""
+    changes: dict[str, Any] = {"updated_at": timezone.now()}
+    if synced_at is not None:
+        changes["last_sync_at"] = synced_at
+    if error:
+        changes["last_error"] = error[:2000]
+    elif not account.needs_reconnect:
+        changes["last_error"] = ""
+    PlatformAccount.objects.filter(pk=account.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(account, name, value)
+
+
+def sync_run_list(*, account: PlatformAccount, limit: int = 20) -> list[SyncRun]:
+    return list(
+        SyncRun.objects.filter(account=account).select_related("requested_by").order_by("-created_at", "-id")[:limit]
+    )

@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from switchboard.accounts.serializers import ErrorSerializer
 from switchboard.accounts.tenancy import ManagersWriteMembersRead, TenantScopedViewMixin
 from switchboard.platforms import services
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
@@ -21,6 +23,8 @@ from switchboard.platforms.serializers import (
     PlatformAccountCreateSerializer,
     PlatformAccountSerializer,
     PlatformAccountUpdateSerializer,
+    SyncRunSerializer,
+    SyncRunsQuerySerializer,
 )
 
 T = TypeVar("T")
@@ -103,6 +107,8 @@ class PlatformAccountViewSet(
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        if self.action in ("sync_runs", "sync"):
+            return SyncRunSerializer
         if self.action == "create":
             return PlatformAccountCreateSerializer
         if self.action == "partial_update":
@@ -132,3 +138,46 @@ class PlatformAccountViewSet(
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.platform_account_deactivate(account=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="The account's history syncs",
+        description="Newest first (`limit`, default 20, at most 100). Every member may read.",
+        parameters=[SyncRunsQuerySerializer],
+        responses=SyncRunSerializer(many=True),
+        tags=["platform accounts"],
+    )
+    @action(detail=True, methods=["get"], url_path="sync-runs")
+    def sync_runs(self, request: Request, pk: str | None = None) -> Response:
+        account = self.get_object()
+        query = SyncRunsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        runs = services.sync_run_list(account=account, limit=query.validated_data["limit"])
+        return Response(SyncRunSerializer(runs, many=True).data)
+
+    @extend_schema(
+        summary="Sync the account's history now",
+        description=(
+            "Owners and admins. Queues a sync of this account (the same one Celery Beat runs every "
+            "SYNC_INTERVAL_MINUTES) and answers 202 with its run; follow it with `sync-runs/`. 409 when a sync of "
+            "the account is already running or the account is disconnected / needs reconnecting."
+        ),
+        request=None,
+        responses={
+            202: SyncRunSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Agents may not start syncs."),
+            409: OpenApiResponse(ErrorSerializer, description="Already running, or the account cannot sync now."),
+        },
+        tags=["platform accounts"],
+    )
+    @action(detail=True, methods=["post"])
+    def sync(self, request: Request, pk: str | None = None) -> Response:
+        # The sync itself belongs to the inbox (it feeds MessageService); this view only hands the request over.
+        from switchboard.inbox.services import sync as sync_service
+
+        account = self.get_object()
+        try:
+            run = sync_service.sync_run_request(account=account, by=request.user)
+        except sync_service.SyncRefused as exc:
+            return Response({"detail": exc.detail, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        run.refresh_from_db()
+        return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

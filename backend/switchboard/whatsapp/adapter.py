@@ -1,27 +1,48 @@
-"""WhatsApp adapters for the three providers: Cloud API (Meta), Twilio, and WhatsApp-Web bridges."""
+"""WhatsApp adapters for the three providers: Cloud API (Meta), Twilio, and WhatsApp-Web bridges.
+
+Inbound: route / verify / parse (parsers/). Outbound and sync: send / mark_read / fetch_history / check_health, with
+the vendor calls in client.py (Twilio, bridges) and meta/messages.py (Cloud API).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from twilio.request_validator import RequestValidator
 
+from switchboard.inbox import outbound
 from switchboard.inbox.events import InboundEvent
+from switchboard.inbox.models import Contact, Message, MessageKind
 from switchboard.inbox.phones import normalize_phone
+from switchboard.meta import messages as graph_messages
 from switchboard.meta.adapter import MetaWebhookAdapter
+from switchboard.meta.graph import GraphClient, GraphError
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
-from switchboard.platforms.registry import WebhookRejected
+from switchboard.platforms.registry import PlatformError, SendResult, WebhookRejected
 from switchboard.platforms.routing import accounts_by_external_id
+from switchboard.whatsapp import client
+from switchboard.whatsapp import media as whatsapp_media
 from switchboard.whatsapp.parsers import bridge, cloud, twilio
+
+_LISTING_GONE = SendResult.failure("listing_missing", "The listing of this card no longer exists.")
+
+
+def _recipient_number(contact: Contact) -> str:
+    """Who a WhatsApp message goes to: the E.164 number, else the business-scoped user id (`US.…`)."""
+    return contact.phone_number or contact.external_id
 
 
 class WhatsAppCloudAdapter(MetaWebhookAdapter):
     platform = Platform.WHATSAPP
+    # Media id → Graph lookup → download with the bearer (a 404 on the short-lived URL asks Graph again).
+    fetch_media = staticmethod(whatsapp_media.fetch_media)
 
     def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
@@ -32,6 +53,68 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
 
     def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:
         return cloud.parse_value(raw_event)
+
+    # --- outbound: POST /{phone-number-id}/messages ---------------------------------------------------------------
+    def send(self, message: Message) -> SendResult:
+        account = message.platform_account
+        to = _recipient_number(message.conversation.contact).lstrip("+")
+        try:
+            graph = GraphClient(account.credential("access_token"))
+        except GraphError as exc:
+            return graph_messages.classify(exc)
+        content = outbound.content_of(message)
+        if content.is_listing:
+            body = outbound.listing_payload(message, to=to)
+            if body is None:
+                return _LISTING_GONE
+            return graph_messages.graph_post(graph, f"{account.external_id}/messages", body)
+        if content.is_template:
+            typed = graph_messages.cloud_template(content.template)
+        elif content.is_media:
+            attachment = content.attachment
+            try:
+                # Uploaded to Meta and sent by id: no public link to our media is needed.
+                media_id = graph_messages.cloud_upload(
+                    graph,
+                    account.external_id,
+                    data=outbound.media_bytes(attachment),
+                    mime_type=attachment.mime_type,
+                    filename=attachment.filename,
+                )
+            except outbound.MediaUnavailable as exc:
+                return SendResult.failure("media_unavailable", str(exc))
+            except GraphError as exc:
+                return graph_messages.classify(exc)
+            typed = graph_messages.cloud_media(
+                attachment.kind, media_id, caption=message.text, filename=attachment.filename
+            )
+        else:
+            typed = graph_messages.cloud_text(message.text)
+        body = graph_messages.cloud_body(to=to, content=typed, reply_to=message.reply_to_platform_id)
+        return graph_messages.graph_post(graph, f"{account.external_id}/messages", body)
+
+    def mark_read(self, message: Message) -> SendResult:
+        account = message.platform_account
+        try:
+            graph = GraphClient(account.credential("access_token"))
+        except GraphError as exc:
+            return graph_messages.classify(exc)
+        body = graph_messages.cloud_read_body(message.platform_message_id or "")
+        return graph_messages.graph_call(graph, "POST", f"{account.external_id}/messages", json=body)
+
+    def fetch_history(self, account: PlatformAccount, since: datetime | None) -> Iterable[InboundEvent]:
+        return []  # the Cloud API keeps no message history: webhooks are the only source
+
+    def check_health(self, account: PlatformAccount) -> dict[str, Any]:
+        """The phone number's own record (`GET /{phone-number-id}`): proves the token still works."""
+        fields = ("display_phone_number", "verified_name", "quality_rating", "name_status")
+        try:
+            number = GraphClient(account.credential("access_token")).get(
+                account.external_id, {"fields": ",".join(fields)}
+            )
+        except GraphError as exc:
+            raise PlatformError(graph_messages.classify(exc)) from exc
+        return {"ok": True, **{key: number[key] for key in fields if key in number}}
 
 
 def public_url(request: HttpRequest) -> str:
@@ -49,6 +132,8 @@ def public_url(request: HttpRequest) -> str:
 class WhatsAppTwilioAdapter:
     platform = Platform.WHATSAPP
     provider = Provider.TWILIO
+    # MediaUrlN with basic auth (AccountSid:AuthToken); the redirect to the CDN is followed and checked.
+    fetch_media = staticmethod(whatsapp_media.fetch_media)
 
     def handshake(self, request: HttpRequest) -> HttpResponse | None:
         return None
@@ -91,6 +176,39 @@ class WhatsAppTwilioAdapter:
     def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:
         return twilio.parse(raw_event)
 
+    # --- outbound: the Messages API --------------------------------------------------------------------------------
+    def send(self, message: Message) -> SendResult:
+        account = message.platform_account
+        form: dict[str, Any] = {"To": client.twilio_address(_recipient_number(message.conversation.contact))}
+        content = outbound.content_of(message)
+        if content.is_template:
+            # Twilio sends approved WhatsApp templates as Content Templates: the template name is the Content SID.
+            form["ContentSid"] = content.template["name"]
+            variables = client.twilio_content_variables(content.template)
+            if variables:
+                form["ContentVariables"] = json.dumps(variables)
+        elif content.is_listing:
+            payload = outbound.listing_payload(message)
+            if payload is None:
+                return _LISTING_GONE
+            form.update(payload)
+        elif content.is_media:
+            try:
+                form["MediaUrl"] = [outbound.media_public_url(content.attachment)]
+            except outbound.MediaUnavailable as exc:
+                return SendResult.failure("media_unavailable", str(exc))
+            if message.text:
+                form["Body"] = message.text
+        else:
+            form["Body"] = message.text
+        return client.twilio_send(account, form)
+
+    def fetch_history(self, account: PlatformAccount, since: datetime | None) -> Iterable[InboundEvent]:
+        try:
+            yield from client.twilio_history(account, since)
+        except client.TwilioError as exc:
+            raise PlatformError(exc.result) from exc
+
 
 class WhatsAppBridgeAdapter:
     """whatsapp-web.js / WAHA callbacks. The session names the account; a per-account secret authenticates it:
@@ -98,6 +216,8 @@ class WhatsAppBridgeAdapter:
 
     platform = Platform.WHATSAPP
     provider = Provider.BRIDGE
+    # The callback's media URL on the bridge's host (credentials.base_url), with its API key.
+    fetch_media = staticmethod(whatsapp_media.fetch_media)
 
     def handshake(self, request: HttpRequest) -> HttpResponse | None:
         return None
@@ -140,3 +260,50 @@ class WhatsAppBridgeAdapter:
 
     def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:
         return bridge.parse(raw_event)
+
+    # --- outbound: the bridge's HTTP API (WAHA) ---------------------------------------------------------------------
+    def send(self, message: Message) -> SendResult:
+        account = message.platform_account
+        chat_id = client.bridge_chat_id(message.conversation.contact.external_id)
+        content = outbound.content_of(message)
+        if content.is_template:
+            return SendResult.failure("unsupported", "Templates are for WhatsApp Business API numbers; send text.")
+        if content.is_listing:
+            payload = outbound.listing_payload(message, to=chat_id)
+            if payload is None:
+                return _LISTING_GONE
+            if payload.get("url"):
+                return client.bridge_post(
+                    account,
+                    "sendImage",
+                    {"chatId": chat_id, "caption": payload.get("caption", ""), "file": {"url": payload["url"]}},
+                )
+            return client.bridge_post(account, "sendText", {"chatId": chat_id, "text": payload.get("caption", "")})
+        if content.is_media:
+            attachment = content.attachment
+            try:
+                data = outbound.media_bytes(attachment)
+            except outbound.MediaUnavailable as exc:
+                return SendResult.failure("media_unavailable", str(exc))
+            endpoint = client.BRIDGE_MEDIA_ENDPOINTS.get(attachment.kind, "sendFile")
+            body: dict[str, Any] = {
+                "chatId": chat_id,
+                "file": client.bridge_file(data, mime_type=attachment.mime_type, filename=attachment.filename),
+            }
+            if message.text and attachment.kind != MessageKind.AUDIO:
+                body["caption"] = message.text
+            return client.bridge_post(account, endpoint, body)
+        body = {"chatId": chat_id, "text": message.text}
+        if message.reply_to_platform_id:
+            body["reply_to"] = message.reply_to_platform_id
+        return client.bridge_post(account, "sendText", body)
+
+    def mark_read(self, message: Message) -> SendResult:
+        chat_id = client.bridge_chat_id(message.conversation.contact.external_id)
+        return client.bridge_post(message.platform_account, "sendSeen", {"chatId": chat_id})
+
+    def fetch_history(self, account: PlatformAccount, since: datetime | None) -> Iterable[InboundEvent]:
+        return []  # the phone is the history: a bridge delivers everything through its callbacks
+
+    def check_health(self, account: PlatformAccount) -> dict[str, Any]:
+        return client.bridge_health(account)

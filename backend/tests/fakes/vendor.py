@@ -78,10 +78,10 @@ class Route:
     replies: list[Responder]
     calls: int = 0
 
-    def answer(self, request: Request) -> Reply:
+    def next_responder(self) -> Responder:
         responder = self.replies[min(self.calls, len(self.replies) - 1)]
         self.calls += 1
-        return responder(request) if callable(responder) else responder
+        return responder
 
 
 class FakeVendor:
@@ -167,7 +167,9 @@ class FakeVendor:
             )
             if route is None:
                 return graph_error(803, f"Unknown path {request.path}", status=404)
-            return route.answer(request)
+            responder = route.next_responder()
+        # Outside the lock: a responder may look at what was asked so far (vendor.requests()).
+        return responder(request) if callable(responder) else responder
 
     def requests(self, method: str | None = None, path_pattern: str | None = None) -> list[Request]:
         with self._lock:

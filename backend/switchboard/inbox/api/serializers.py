@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from switchboard.accounts.models import User
 from switchboard.inbox import selectors
+from switchboard.inbox.media import attachment_urls
 from switchboard.inbox.models import Attachment, Contact, Conversation, Message
 from switchboard.platforms.models import PlatformAccount
 
@@ -72,16 +73,28 @@ class ConversationUpdateSerializer(serializers.Serializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField(help_text="Where to fetch the file; null until the media is stored.")
+    url = serializers.SerializerMethodField(
+        help_text="Signed, short-lived URL of the file (usable in `<img src>`); null until the media is stored."
+    )
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="Signed URL of the 320px JPEG thumbnail (images); null otherwise."
+    )
 
     class Meta:
         model = Attachment
-        fields = ["id", "kind", "mime_type", "filename", "caption", "status", "size", "width", "height", "url"]
+        fields = [
+            "id", "kind", "mime_type", "filename", "caption", "status", "error", "size", "width", "height", "url",
+            "thumbnail_url",
+        ]  # fmt: skip
         read_only_fields = fields
 
-    @extend_schema_field(serializers.URLField(allow_null=True))
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_url(self, attachment: Attachment) -> str | None:
-        return None  # signed media URLs arrive with the media download issue
+        return attachment_urls(attachment)["url"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_thumbnail_url(self, attachment: Attachment) -> str | None:
+        return attachment_urls(attachment)["thumbnail_url"]
 
 
 class ReactionSerializer(serializers.Serializer):

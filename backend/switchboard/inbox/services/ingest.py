@@ -30,6 +30,7 @@ from switchboard.inbox.events import (
 )
 from switchboard.inbox.models import (
     Attachment,
+    AttachmentStatus,
     Contact,
     Conversation,
     Direction,
@@ -37,6 +38,7 @@ from switchboard.inbox.models import (
     MessageKind,
     MessageStatus,
 )
+from switchboard.inbox.outbound import message_id_from_metadata
 from switchboard.inbox.phones import normalize_phone
 from switchboard.platforms.models import Platform, PlatformAccount
 
@@ -72,6 +74,8 @@ _PREVIEW_BY_KIND = {
     MessageKind.UNSUPPORTED: "Unsupported message",
 }
 
+_STORY_MEDIA_NOT_STORED = "Instagram story media is shown from its link and not stored (Meta policy)."
+
 # An echo of our own send can arrive before the send task has stored the platform id: match it to that copy.
 _ECHO_MATCH_WINDOW = timedelta(minutes=10)
 
@@ -102,6 +106,7 @@ class MessageService:
     created_message_ids: list[int] = field(default_factory=list)
     updated_message_ids: list[int] = field(default_factory=list)
     touched_conversation_ids: set[int] = field(default_factory=set)
+    new_attachment_ids: list[int] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
     # --- dispatch -------------------------------------------------------------------------------------------------
@@ -127,10 +132,14 @@ class MessageService:
         updated = [pk for pk in updated if pk not in set(created)]
         conversation_ids = sorted(self.touched_conversation_ids)
         organization_id = self.account.organization_id
+        attachment_ids = list(self.new_attachment_ids)
         self.created_message_ids, self.updated_message_ids, self.touched_conversation_ids = [], [], set()
-        if not (created or updated or conversation_ids):
-            return
-        transaction.on_commit(lambda: _broadcast_changes(organization_id, created, updated, conversation_ids))
+        self.new_attachment_ids = []
+        if created or updated or conversation_ids:
+            transaction.on_commit(lambda: _broadcast_changes(organization_id, created, updated, conversation_ids))
+        if attachment_ids:
+            # Registered after the broadcast: clients see message.created before any message.updated.
+            transaction.on_commit(lambda: _enqueue_downloads(attachment_ids))
 
     # --- contacts and conversations -------------------------------------------------------------------------------
     def _contact_key(self, profile: ContactProfile) -> tuple[str, str]:
@@ -191,9 +200,7 @@ class MessageService:
     def _find(self, platform_message_id: str) -> Message | None:
         if not platform_message_id:
             return None
-        return Message.objects.filter(
-            platform_account=self.account, platform_message_id=platform_message_id
-        ).first()
+        return Message.objects.filter(platform_account=self.account, platform_message_id=platform_message_id).first()
 
     def _handle_message(self, event: InboundMessage) -> Outcome:
         existing = self._find(event.platform_message_id)
@@ -235,7 +242,10 @@ class MessageService:
                 raise
             return Outcome.DUPLICATE
         if event.attachments:
-            Attachment.objects.bulk_create(
+            # Instagram story media may not be stored (Meta policy) and its link expires within a day: keep the
+            # reference for display, never download it.
+            story = "story" in event.payload
+            stored = Attachment.objects.bulk_create(
                 [
                     Attachment(
                         organization_id=self.account.organization_id,
@@ -247,16 +257,28 @@ class MessageService:
                         filename=ref.filename[:255],
                         caption=ref.caption,
                         sha256=ref.sha256[:64],
+                        status=AttachmentStatus.REJECTED if story else AttachmentStatus.PENDING,
+                        error=_STORY_MEDIA_NOT_STORED if story else "",
                     )
                     for ref in event.attachments
                 ]
             )
+            if not story:
+                self.new_attachment_ids.extend(attachment.pk for attachment in stored)
         self._record_on_conversation(conversation, message, inbound=inbound)
         self.created_message_ids.append(message.pk)
         _count_ingested(self.account.platform, message.kind)
         return Outcome.CREATED
 
     def _unconfirmed_own_send(self, conversation: Conversation, event: InboundMessage) -> Message | None:
+        own_id = message_id_from_metadata(event.payload.get("metadata"))
+        if own_id is not None:
+            # Meta echoes the metadata our send attached: exactly which of our messages this is, whatever its content.
+            own = Message.objects.filter(
+                pk=own_id, conversation=conversation, direction=Direction.OUTBOUND, platform_message_id__isnull=True
+            ).first()
+            if own is not None:
+                return own
         return (
             Message.objects.filter(
                 conversation=conversation,
@@ -296,9 +318,9 @@ class MessageService:
                 archived_by=None,
                 updated_at=now,
             )
-            conversations.filter(
-                Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=message.timestamp)
-            ).update(last_inbound_at=message.timestamp)
+            conversations.filter(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=message.timestamp)).update(
+                last_inbound_at=message.timestamp
+            )
         conversations.filter(last_message_at__lte=message.timestamp).update(
             last_message_at=message.timestamp,
             last_message_preview=message_preview(message.kind, message.text),
@@ -373,9 +395,7 @@ class MessageService:
         ids = list(outbound.filter(status__in=lower).values_list("pk", flat=True)[:500])
         if not ids:
             return Outcome.DUPLICATE
-        Message.objects.filter(pk__in=ids, status__in=lower).update(
-            status=event.status, updated_at=timezone.now()
-        )
+        Message.objects.filter(pk__in=ids, status__in=lower).update(status=event.status, updated_at=timezone.now())
         self.updated_message_ids.extend(ids)
         return Outcome.UPDATED
 
@@ -387,6 +407,12 @@ def handle_events(account: PlatformAccount, events: list[InboundEvent]) -> list[
         outcomes = [service.handle(event) for event in events]
         service.flush()
     return outcomes
+
+
+def _enqueue_downloads(attachment_ids: list[int]) -> None:
+    from switchboard.inbox.tasks.media import enqueue_attachment_downloads
+
+    enqueue_attachment_downloads(attachment_ids)
 
 
 def _count_ingested(platform: str, kind: str) -> None:
@@ -405,9 +431,7 @@ def _broadcast_changes(
     user_ids = member_user_ids(organization_id)
     if not user_ids:
         return
-    messages = {
-        m.pk: m for m in Message.objects.filter(pk__in=created + updated).prefetch_related("attachments")
-    }
+    messages = {m.pk: m for m in Message.objects.filter(pk__in=created + updated).prefetch_related("attachments")}
     for pk in created:
         if pk in messages:
             realtime.broadcast(user_ids, realtime.MESSAGE_CREATED, MessageSerializer(messages[pk]).data)

@@ -38,7 +38,10 @@ MESSAGE_KEYS = {
     "created_at",
     "attachments",
 }
-ATTACHMENT_KEYS = {"id", "kind", "mime_type", "filename", "caption", "status", "size", "width", "height", "url"}
+ATTACHMENT_KEYS = {
+    "id", "kind", "mime_type", "filename", "caption", "status", "error", "size", "width", "height", "url",
+    "thumbnail_url",
+}  # fmt: skip
 
 
 def detail(pk: int, action: str = "") -> str:

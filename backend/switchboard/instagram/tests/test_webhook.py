@@ -37,3 +37,14 @@ def test_delivery_for_an_unconnected_account_is_acknowledged_and_ignored(poster)
     delivery = poster.meta("instagram", fixture_bytes("instagram", "messages__text.json"))
     assert delivery.response.status_code == 200
     assert delivery.log.status == "ignored" and Message.objects.count() == 0
+
+
+def test_story_media_is_never_downloaded(poster, instagram_account, settings):
+    settings.MEDIA_AUTO_DOWNLOAD = True
+    from unittest import mock
+
+    with mock.patch("switchboard.inbox.tasks.media.enqueue_attachment_downloads") as enqueue:
+        poster.meta("instagram", fixture_bytes("instagram", "messages__story_mention.json"))
+    attachment = Message.objects.get().attachments.get()
+    assert attachment.status == "rejected" and "story" in attachment.error.lower()
+    enqueue.assert_not_called()

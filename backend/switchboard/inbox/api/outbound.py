@@ -1,0 +1,210 @@
+"""Sending from the API: `POST /api/messages/conversations/{id}/messages/` and
+`POST /api/messages/messages/{id}/retry/`. Views parse input, resolve the tenant and call
+`inbox.services.outbound`; the service decides and writes.
+
+Refusals that depend on the conversation's state answer 409 with a code a client can act on:
+`outside_customer_service_window` (WhatsApp after 24 hours: `templates_required: true`, send a template),
+`outside_messaging_window` (Messenger / Instagram after 7 days), `account_disconnected`, `account_needs_reconnect`,
+`not_retryable`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from switchboard.accounts.serializers import ErrorSerializer, ValidationErrorSerializer
+from switchboard.accounts.tenancy import TenantScopedViewMixin
+from switchboard.inbox import selectors
+from switchboard.inbox.api.serializers import MessageSerializer
+from switchboard.inbox.models import Message
+from switchboard.inbox.services import outbound
+
+
+class TemplateParameterSerializer(serializers.Serializer):
+    type = serializers.CharField(default="text", help_text="`text` (others as WhatsApp documents them).")
+    text = serializers.CharField(required=False, allow_blank=True)
+
+
+class TemplateComponentSerializer(serializers.Serializer):
+    """A WhatsApp template component, as the Cloud API takes it; extra keys are passed through unchanged."""
+
+    type = serializers.CharField(help_text="`header`, `body` or `button`.")
+    parameters = TemplateParameterSerializer(many=True, required=False)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        validated = super().to_internal_value(data)
+        # Buttons carry sub_type / index, media headers their own objects: keep what WhatsApp defines as given.
+        return {**data, **validated} if isinstance(data, dict) else validated
+
+
+class TemplateSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=512, help_text="The approved template's name (Cloud API), or its Content SID `HX…` (Twilio)."
+    )
+    language = serializers.CharField(
+        max_length=16, required=False, allow_blank=True, help_text="Language code, e.g. `en_US` (Cloud API)."
+    )
+    components = TemplateComponentSerializer(many=True, required=False, help_text="Parameters to fill in.")
+
+
+class _SendFields(serializers.Serializer):
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=4096,
+        help_text="The message, or a media caption (WhatsApp only). Limits: WhatsApp 4096, Messenger 2000, "
+        "Instagram 1000 characters; captions 1024.",
+    )
+    attachment_id = serializers.IntegerField(
+        required=False, min_value=1, help_text="Send a file already stored in your organization (an attachment id)."
+    )
+    listing_id = serializers.IntegerField(
+        required=False, min_value=1, help_text="Send this listing's card (built for the platform at send time)."
+    )
+    template = TemplateSerializer(
+        required=False, help_text="A WhatsApp template: the only message allowed 24 hours after the customer wrote."
+    )
+    reply_to = serializers.IntegerField(
+        required=False, min_value=1, help_text="Quote this message of the conversation (WhatsApp)."
+    )
+
+
+class MessageSendSerializer(_SendFields):
+    """JSON: one of `text`, `attachment_id`, `listing_id`, `template` (media may carry `text` as caption)."""
+
+
+class MessageSendUploadSerializer(_SendFields):
+    """multipart/form-data: upload a `file` (image, video, audio or document), optionally with `text`."""
+
+    file = serializers.FileField(required=False, help_text="A file to send.")
+
+
+class SendRefusedSerializer(ErrorSerializer):
+    templates_required = serializers.BooleanField(
+        required=False, help_text="Only an approved template may be sent now (WhatsApp after 24 hours)."
+    )
+
+
+_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+_REFUSED = OpenApiResponse(
+    SendRefusedSerializer,
+    description="Not allowed now; `code` says why.",
+    examples=[
+        OpenApiExample(
+            "Outside the 24-hour window",
+            value={
+                "detail": outbound.WINDOW_DETAIL,
+                "code": "outside_customer_service_window",
+                "templates_required": True,
+            },
+        )
+    ],
+)
+
+
+def _refused(exc: outbound.SendRefused) -> Response:
+    return Response({"detail": exc.detail, "code": exc.code, **exc.extra}, status=status.HTTP_409_CONFLICT)
+
+
+def _validation_error(exc: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(serializers.as_serializer_error(exc))
+
+
+class ConversationMessageSendView(TenantScopedViewMixin, generics.GenericAPIView):
+    """Send a message into a conversation of the caller's organization."""
+
+    http_method_names = ["post", "options"]
+    serializer_class = MessageSendSerializer
+
+    def scoped_queryset(self) -> QuerySet:
+        return selectors.conversation_queryset()
+
+    @extend_schema(
+        summary="Send a message",
+        description=(
+            "Stored at once (outbound, `queued`, `sent_by` you) and broadcast as `message.created`; a worker then "
+            "sends it and `message.updated` follows (`sent`, or `failed` with `error_code` / `error_message`). "
+            "Send exactly one of: `text`; a file (`file` as multipart, or `attachment_id`), with `text` as its "
+            "caption on WhatsApp; `listing_id`; `template` (WhatsApp). A free-form WhatsApp message more than 24 "
+            "hours after the customer last wrote is refused with 409 `outside_customer_service_window` "
+            "(`templates_required: true`); Messenger / Instagram replies after 24 hours go as a human agent's "
+            "(`HUMAN_AGENT` tag) up to 7 days."
+        ),
+        parameters=[_ID],
+        request={"application/json": MessageSendSerializer, "multipart/form-data": MessageSendUploadSerializer},
+        responses={
+            201: MessageSerializer,
+            400: ValidationErrorSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No such conversation in your organization."),
+            409: _REFUSED,
+        },
+        tags=["messages"],
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        conversation = self.get_object()
+        serializer = MessageSendUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        reply_to = None
+        if data.get("reply_to"):
+            reply_to = Message.objects.for_organization(self.organization).filter(pk=data["reply_to"]).first()
+            if reply_to is None:
+                raise serializers.ValidationError({"reply_to": ["No such message in this conversation."]})
+        try:
+            message = outbound.message_send(
+                organization=self.organization,
+                conversation=conversation,
+                by=request.user,
+                text=data.get("text", ""),
+                upload=data.get("file"),
+                attachment_id=data.get("attachment_id"),
+                listing_id=data.get("listing_id"),
+                template=data.get("template"),
+                reply_to=reply_to,
+            )
+        except DjangoValidationError as exc:
+            raise _validation_error(exc) from exc
+        except outbound.SendRefused as exc:
+            return _refused(exc)
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class MessageRetryView(TenantScopedViewMixin, generics.GenericAPIView):
+    """Send a failed message again."""
+
+    http_method_names = ["post", "options"]
+    serializer_class = MessageSerializer
+
+    def scoped_queryset(self) -> QuerySet:
+        return selectors.message_queryset()
+
+    @extend_schema(
+        summary="Retry a failed message",
+        description=(
+            "For an outbound message in `failed`: the same message goes back to `queued` and is sent again "
+            "(`message.updated` at each step). Anything else is 409 `not_retryable`; the reply windows apply as "
+            "for a new message."
+        ),
+        parameters=[_ID],
+        request=None,
+        responses={
+            200: MessageSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No such message in your organization."),
+            409: _REFUSED,
+        },
+        tags=["messages"],
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        try:
+            message = outbound.message_retry(organization=self.organization, message=self.get_object(), by=request.user)
+        except outbound.SendRefused as exc:
+            return _refused(exc)
+        return Response(MessageSerializer(message).data)

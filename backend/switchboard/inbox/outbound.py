@@ -1,0 +1,163 @@
+"""What a stored outbound message says, in the forms the platform adapters need — read-only helpers.
+
+The outbound service (`inbox/services/outbound.py`) stores what an agent sends; the adapters turn the stored row into
+a vendor request at send time through these helpers, so every platform reads a message the same way:
+
+* `content_of(message)` — text, template, listing, media: which one the message is.
+* `media_bytes(attachment)` / `media_public_url(attachment)` — the stored file, or a short-lived signed link to it
+  that a platform can fetch (needs PUBLIC_BASE_URL: Meta and Twilio download media from the public internet).
+* `listing_payload(message, to=…)` — the listing card for the message's platform, built at send time with fresh
+  image links (`switchboard.listings.cards`).
+* `messaging_window(conversation, at)` — where the conversation stands in the platforms' reply windows.
+* `metadata_for(message_id)` — the tag Meta echoes back with our own messages.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from switchboard.inbox.models import Attachment, AttachmentStatus, Conversation, Message, MessageKind
+from switchboard.platforms.models import Platform, Provider
+
+# Sent with Meta messages and echoed back (`message_echoes`): how ingest knows an echo is the copy of one of ours.
+METADATA_PREFIX = "switchboard:msg:"
+
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+
+
+class Window(enum.StrEnum):
+    OPEN = "open"  # the customer wrote within 24 hours: any message
+    HUMAN_AGENT = "human_agent"  # Messenger / Instagram, 24 hours to 7 days: a human agent's reply, tagged
+    TEMPLATES_ONLY = "templates_only"  # WhatsApp Business API after 24 hours: approved templates only
+    CLOSED = "closed"  # Messenger / Instagram after 7 days (or never written): nothing
+
+
+def has_customer_service_window(platform: str, provider: str) -> bool:
+    """WhatsApp-Web bridges are a phone's own session: no Business API window applies to them."""
+    return not (platform == Platform.WHATSAPP and provider == Provider.BRIDGE)
+
+
+def messaging_window(conversation: Conversation, at: datetime | None = None) -> Window:
+    at = at or timezone.now()
+    account = conversation.platform_account
+    if not has_customer_service_window(account.platform, account.provider):
+        return Window.OPEN
+    last = conversation.last_inbound_at
+    age = (at - last) if last is not None else None
+    if age is not None and age <= CUSTOMER_SERVICE_WINDOW:
+        return Window.OPEN
+    if account.platform == Platform.WHATSAPP:
+        return Window.TEMPLATES_ONLY
+    if age is not None and age <= HUMAN_AGENT_WINDOW:
+        return Window.HUMAN_AGENT
+    return Window.CLOSED
+
+
+def metadata_for(message_id: int) -> str:
+    return f"{METADATA_PREFIX}{message_id}"
+
+
+def message_id_from_metadata(value: Any) -> int | None:
+    """Our message id from an echo's `metadata`, when we put it there."""
+    if isinstance(value, str) and value.startswith(METADATA_PREFIX):
+        rest = value[len(METADATA_PREFIX) :]
+        if rest.isdigit():
+            return int(rest)
+    return None
+
+
+@dataclass(frozen=True)
+class OutboundContent:
+    kind: str
+    text: str = ""
+    template: dict[str, Any] | None = None
+    listing_id: int | None = None
+    attachment: Attachment | None = None
+
+    @property
+    def is_template(self) -> bool:
+        return self.template is not None
+
+    @property
+    def is_listing(self) -> bool:
+        return self.listing_id is not None
+
+    @property
+    def is_media(self) -> bool:
+        return self.attachment is not None
+
+
+def content_of(message: Message) -> OutboundContent:
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    if isinstance(payload.get("template"), dict):
+        return OutboundContent(kind=message.kind, text=message.text, template=payload["template"])
+    if message.kind == MessageKind.LISTING_CARD and payload.get("listing_id"):
+        return OutboundContent(kind=message.kind, text=message.text, listing_id=int(payload["listing_id"]))
+    attachment = message.attachments.order_by("id").first()
+    return OutboundContent(kind=message.kind, text=message.text, attachment=attachment)
+
+
+class MediaUnavailable(Exception):
+    """The file cannot be offered to the platform (not stored, or no public address to link it from)."""
+
+
+def media_bytes(attachment: Attachment) -> bytes:
+    if attachment.status != AttachmentStatus.STORED or not attachment.file:
+        raise MediaUnavailable("The attached file is not stored.")
+    with default_storage.open(attachment.file.name, "rb") as handle:
+        return handle.read()
+
+
+def media_public_url(attachment: Attachment) -> str:
+    """A signed link the platform can download the file from, valid MEDIA_URL_TTL_SECONDS (platforms fetch at once)."""
+    from switchboard.inbox.media import attachment_urls
+
+    if not settings.PUBLIC_BASE_URL:
+        raise MediaUnavailable(
+            "Media cannot be sent: this Switchboard has no public address (PUBLIC_BASE_URL) the platform could "
+            "download the file from."
+        )
+    url = attachment_urls(attachment).get("url")
+    if not url:
+        raise MediaUnavailable("The attached file is not stored.")
+    return settings.PUBLIC_BASE_URL.rstrip("/") + url
+
+
+def listing_card(message: Message) -> dict[str, Any] | None:
+    """The display card of the message's listing with absolute, freshly signed image links — or the snapshot
+    stored when it was sent, if the listing is gone. Without PUBLIC_BASE_URL the card goes without images (a
+    platform cannot fetch a relative link)."""
+    from switchboard.listings import cards
+    from switchboard.listings.models import Listing
+
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    listing = Listing.objects.filter(pk=payload.get("listing_id"), organization_id=message.organization_id).first()
+    if listing is not None:
+        card = cards.card_display(cards.card_cached_core(listing), absolute=True)
+    elif isinstance(payload.get("card"), dict):
+        card = dict(payload["card"])
+    else:
+        return None
+    if not settings.PUBLIC_BASE_URL:
+        card["images"] = []
+        card["thumbnails"] = []
+    return card
+
+
+def listing_payload(message: Message, *, to: str = "") -> dict[str, Any] | None:
+    """The listing card in the message's platform's own format (see `listings.cards.card_platform_payload`)."""
+    from switchboard.listings import cards
+
+    card = listing_card(message)
+    if card is None:
+        return None
+    account = message.platform_account
+    return cards.card_platform_payload(card, platform=account.platform, provider=account.provider, to=to)

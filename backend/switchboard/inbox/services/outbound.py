@@ -1,0 +1,577 @@
+"""Outbound: what agents send, and how a queued message reaches the platform. The only code that writes outbound
+messages (inbound ones, echoes and status callbacks are MessageService's, in ingest.py).
+
+The path (docs/outbound.md):
+1. `message_send` checks what may be sent now — the account is connected, the content is one of text / media /
+   listing card / WhatsApp template, and the reply windows allow it (WhatsApp Business API: 24 hours, else templates
+   only → `SendRefused(outside_customer_service_window)`; Messenger / Instagram: 7 days) — then stores the message
+   (outbound, `queued`, `sent_by` the agent) and, after the commit, broadcasts `message.created` and enqueues
+   `send_message_task`.
+2. The task calls `message_deliver`: claim the row (`queued → sending`), wait for a slot of the account's rate limit
+   (shared by every worker through the cache), call `adapter.send(message)`, and record the answer:
+   `sent` with the platform's message id; a transient error puts it back to `queued` for a retry with backoff
+   (1 s, 2 s, 4 s … at most SEND_MAX_ATTEMPTS tries); a permanent one ends it `failed` with the vendor's code and a
+   sentence an agent understands. Each change is broadcast as `message.updated`.
+3. `message_retry` sends a failed message again: the same row goes back through `queued → sent`.
+4. Read receipts: when an agent reads a conversation (conversations.py), `read_receipt_on_commit` enqueues
+   `send_read_receipt_task`, which calls `adapter.mark_read` — never failing the agent's request.
+
+The platform message id the send returns is stored on our row; the echo of it (Messenger / Instagram
+`message_echoes`, bridges' own messages) and later status callbacks then find the row by that id. An echo that comes
+before the id was stored is matched to our row by ingest.py (the `metadata` we send with Meta messages, or the text
+of a queued message), so a message we sent is never stored twice.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from switchboard.accounts.models import Organization, User
+from switchboard.common import ratelimit
+from switchboard.inbox import realtime, selectors
+from switchboard.inbox.models import (
+    Attachment,
+    AttachmentStatus,
+    Conversation,
+    Direction,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
+from switchboard.inbox.outbound import Window, messaging_window
+from switchboard.inbox.services.ingest import message_preview
+from switchboard.platforms.models import Platform, PlatformAccount, Provider
+from switchboard.platforms.registry import SendResult, adapter_for
+
+logger = logging.getLogger(__name__)
+
+TEXT_LIMITS = {Platform.WHATSAPP: 4096, Platform.MESSENGER: 2000, Platform.INSTAGRAM: 1000}
+WHATSAPP_CAPTION_LIMIT = 1024
+MAX_RETRY_COUNTDOWN = 300.0  # never wait longer than this for one retry, whatever Retry-After says
+# A message left `sending` this long was claimed by a worker that died mid-send: it may be claimed again.
+STALE_SENDING = timedelta(minutes=5)
+RATE_LIMIT_MAX_WAIT = 60.0
+
+_MEDIA_KIND_BY_FAMILY = {"image": MessageKind.IMAGE, "video": MessageKind.VIDEO, "audio": MessageKind.AUDIO}
+
+
+class SendRefused(Exception):
+    """The message cannot be sent now (the API answers 409 with `code` and `detail`, plus `extra`)."""
+
+    def __init__(self, detail: str, *, code: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code
+        self.extra = extra
+
+
+WINDOW_DETAIL = (
+    "The customer last wrote more than 24 hours ago, so WhatsApp allows only an approved template message now. "
+    "Send a template (name, language, components) to reopen the conversation."
+)
+CLOSED_DETAIL = (
+    "The customer last wrote more than 7 days ago (or never): Messenger and Instagram allow no reply until they "
+    "write again."
+)
+
+
+def _organization_id(organization: Organization | int) -> int:
+    return organization if isinstance(organization, int) else organization.pk
+
+
+def _ensure_owned(organization: Organization | int, obj: Conversation | Message) -> int:
+    organization_id = _organization_id(organization)
+    if obj.organization_id != organization_id:
+        raise type(obj).DoesNotExist(f"{type(obj).__name__} {obj.pk} is not in organization {organization_id}.")
+    return organization_id
+
+
+def _is_business_api_whatsapp(account: PlatformAccount) -> bool:
+    return account.platform == Platform.WHATSAPP and account.provider in (Provider.META, Provider.TWILIO)
+
+
+def _check_account(account: PlatformAccount) -> None:
+    if not account.is_active:
+        raise SendRefused("This account is disconnected: reconnect it to send messages.", code="account_disconnected")
+    if account.needs_reconnect:
+        raise SendRefused(
+            "The platform refused this account's credentials: an owner or admin must reconnect it before sending.",
+            code="account_needs_reconnect",
+        )
+
+
+def _check_window(conversation: Conversation, *, template: bool) -> None:
+    """Known before sending: a free-form WhatsApp message outside 24 hours would fail with 131047 / 63016."""
+    if template:
+        return
+    window = messaging_window(conversation)
+    if window == Window.TEMPLATES_ONLY:
+        raise SendRefused(WINDOW_DETAIL, code="outside_customer_service_window", templates_required=True)
+    if window == Window.CLOSED:
+        raise SendRefused(CLOSED_DETAIL, code="outside_messaging_window", templates_required=False)
+
+
+# --- events -----------------------------------------------------------------------------------------------------------
+def _message_event_on_commit(organization_id: int, message_id: int, event: str) -> None:
+    def payload() -> dict[str, Any]:
+        from switchboard.inbox.api.serializers import MessageSerializer
+
+        message = selectors.message_queryset().filter(pk=message_id).first()
+        return MessageSerializer(message).data if message is not None else {"id": message_id}
+
+    realtime.send_event_on_commit(organization_id, event, payload)
+
+
+def _conversation_updated_on_commit(organization_id: int, conversation_id: int) -> None:
+    def payload() -> dict[str, Any]:
+        from switchboard.inbox.api.serializers import ConversationSerializer
+
+        conversation = selectors.conversation_queryset().filter(pk=conversation_id).first()
+        return ConversationSerializer(conversation).data if conversation is not None else {"id": conversation_id}
+
+    realtime.send_event_on_commit(organization_id, realtime.CONVERSATION_UPDATED, payload)
+
+
+def _enqueue_send_on_commit(message_id: int) -> None:
+    def enqueue() -> None:
+        from switchboard.inbox.tasks.outbound import send_message_task
+
+        send_message_task.delay(message_id)
+
+    transaction.on_commit(enqueue)
+
+
+# --- what an agent sends ----------------------------------------------------------------------------------------------
+def _validate_template(account: PlatformAccount, template: Any) -> dict[str, Any]:
+    if not _is_business_api_whatsapp(account):
+        raise ValidationError(
+            {"template": ["Templates are for WhatsApp numbers on the Cloud API or Twilio; send text instead."]}
+        )
+    if not isinstance(template, dict) or not str(template.get("name") or "").strip():
+        raise ValidationError({"template": ["Give the template's name, language and components."]})
+    name = str(template["name"]).strip()
+    language = str(template.get("language") or "").strip()
+    components = template.get("components") or []
+    if account.provider == Provider.META and not language:
+        raise ValidationError({"template": ["Give the template's language code, e.g. en_US."]})
+    if account.provider == Provider.TWILIO and not name.startswith("HX"):
+        raise ValidationError(
+            {"template": ["On Twilio the template name is the approved Content Template's SID (HX…)."]}
+        )
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        raise ValidationError({"template": ["'components' must be a list of objects."]})
+    return {"name": name, "language": language, "components": components}
+
+
+def _template_text(template: dict[str, Any]) -> str:
+    """What the thread shows for a template: its name and the body parameters it was filled with."""
+    values = [
+        str(parameter.get("text"))
+        for component in template["components"]
+        if component.get("type", "body") == "body"
+        for parameter in component.get("parameters") or []
+        if isinstance(parameter, dict) and parameter.get("text")
+    ]
+    return f"Template {template['name']}" + (f": {' · '.join(values)}" if values else "")
+
+
+def _stored_upload(organization_id: int, upload: UploadedFile) -> dict[str, Any]:
+    """Inspect and store an uploaded file as the media pipeline stores downloads; the Attachment's fields."""
+    from switchboard.inbox import media
+
+    if upload.size is not None and upload.size > settings.MEDIA_MAX_BYTES:
+        raise ValidationError({"file": [f"The file is larger than {settings.MEDIA_MAX_BYTES} bytes."]})
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    declared = upload.content_type or ""
+    kind = _MEDIA_KIND_BY_FAMILY.get(media.detect_type(head, declared).family, MessageKind.DOCUMENT)
+    try:
+        inspected = media.media_inspect(upload, kind=kind, declared_mime=declared)
+    except media.MediaError as exc:
+        raise ValidationError({"file": [f"This file cannot be sent: {exc.reason}."]}) from exc
+    files = media.media_save(organization_id=organization_id, fileobj=upload, inspected=inspected)
+    return {
+        "kind": kind,
+        "status": AttachmentStatus.STORED,
+        "file": files.name,
+        "thumbnail": files.thumbnail_name,
+        "mime_type": inspected.detected.mime,
+        "filename": media.safe_display_name(upload.name or ""),
+        "size": upload.size,
+        "width": inspected.image.width if inspected.image else None,
+        "height": inspected.image.height if inspected.image else None,
+    }
+
+
+def _forwarded_attachment(organization_id: int, attachment_id: int) -> dict[str, Any]:
+    """An attachment already stored in the organization, sent again: the new row shares its file (no copy)."""
+    source = Attachment.objects.for_organization(organization_id).filter(pk=attachment_id).first()
+    if source is None or source.status != AttachmentStatus.STORED or not source.file:
+        raise ValidationError({"attachment_id": ["No stored attachment with this id in your organization."]})
+    return {
+        "kind": source.kind,
+        "status": AttachmentStatus.STORED,
+        "file": source.file.name,
+        "thumbnail": source.thumbnail.name if source.thumbnail else "",
+        "mime_type": source.mime_type,
+        "filename": source.filename,
+        "size": source.size,
+        "sha256": source.sha256,
+        "width": source.width,
+        "height": source.height,
+    }
+
+
+def _listing_card_snapshot(organization_id: int, listing_id: int) -> tuple[str, dict[str, Any]]:
+    """(caption, payload) of a listing card message. The card is rebuilt with fresh image links at send time
+    (inbox/outbound.py); the snapshot keeps what was sent if the listing is later deleted."""
+    from switchboard.listings import cards
+    from switchboard.listings.models import Listing
+
+    listing = Listing.objects.for_organization(organization_id).filter(pk=listing_id).first()
+    if listing is None:
+        raise ValidationError({"listing_id": ["No listing with this id in your organization."]})
+    core = cards.card_cached_core(listing)
+    # The same payload listings.services.listing_card_send stores: the card core, without URLs (they expire).
+    snapshot = {key: value for key, value in core.items() if key != "organization_id"}
+    return cards.card_caption(cards.card_display(core)), {"listing_id": listing.pk, "card": snapshot}
+
+
+def message_send(
+    *,
+    organization: Organization | int,
+    conversation: Conversation,
+    by: User | None,
+    text: str = "",
+    upload: UploadedFile | None = None,
+    attachment_id: int | None = None,
+    listing_id: int | None = None,
+    template: dict[str, Any] | None = None,
+    reply_to: Message | None = None,
+) -> Message:
+    """Store an agent's message (outbound, `queued`) and have it sent. Raises ValidationError (bad input: 400) or
+    SendRefused (not allowed now: 409)."""
+    organization_id = _ensure_owned(organization, conversation)
+    account = conversation.platform_account
+    text = (text or "").strip()
+    chosen = [name for name, given in (("file", upload is not None), ("attachment_id", attachment_id is not None),
+                                       ("listing_id", listing_id is not None), ("template", template is not None))
+              if given]  # fmt: skip
+    if len(chosen) > 1:
+        raise ValidationError({"non_field_errors": [f"Send one thing at a time (got {', '.join(chosen)})."]})
+    if not chosen and not text:
+        raise ValidationError({"text": ["Write a message, or attach a file, a listing or a template."]})
+    if reply_to is not None and reply_to.conversation_id != conversation.pk:
+        raise ValidationError({"reply_to": ["The message replied to is not in this conversation."]})
+    limit = TEXT_LIMITS.get(account.platform, 4096)
+    if len(text) > limit:
+        raise ValidationError({"text": [f"At most {limit} characters on {account.get_platform_display()}."]})
+    media_given = upload is not None or attachment_id is not None
+    if media_given and text:
+        if account.platform != Platform.WHATSAPP:
+            raise ValidationError(
+                {"text": ["Messenger and Instagram attachments have no caption: send the text as its own message."]}
+            )
+        if len(text) > WHATSAPP_CAPTION_LIMIT:
+            raise ValidationError({"text": [f"A WhatsApp caption has at most {WHATSAPP_CAPTION_LIMIT} characters."]})
+    if template is not None:
+        template = _validate_template(account, template)
+    _check_account(account)
+    _check_window(conversation, template=template is not None)
+
+    kind, payload, attachment_fields = MessageKind.TEXT, {}, None
+    if template is not None:
+        payload, text = {"template": template}, _template_text(template)
+    elif listing_id is not None:
+        kind = MessageKind.LISTING_CARD
+        text, payload = _listing_card_snapshot(organization_id, listing_id)
+    elif attachment_id is not None:
+        attachment_fields = _forwarded_attachment(organization_id, attachment_id)
+    elif upload is not None:
+        attachment_fields = _stored_upload(organization_id, upload)
+    if attachment_fields is not None:
+        kind = attachment_fields["kind"]
+
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                organization_id=organization_id,
+                conversation=conversation,
+                platform_account=account,
+                direction=Direction.OUTBOUND,
+                kind=kind,
+                text=text,
+                payload=payload,
+                reply_to=reply_to,
+                reply_to_platform_id=(reply_to.platform_message_id or "") if reply_to else "",
+                status=MessageStatus.QUEUED,
+                is_read=True,
+                sent_by=by,
+                timestamp=now,
+            )
+            if attachment_fields is not None:
+                Attachment.objects.create(organization_id=organization_id, message=message, **attachment_fields)
+            Conversation.objects.filter(pk=conversation.pk, last_message_at__lte=now).update(
+                last_message_at=now, last_message_preview=message_preview(kind, text), updated_at=now
+            )
+            _message_event_on_commit(organization_id, message.pk, realtime.MESSAGE_CREATED)
+            _conversation_updated_on_commit(organization_id, conversation.pk)
+            _enqueue_send_on_commit(message.pk)
+    except Exception:
+        if upload is not None and attachment_fields is not None:
+            from switchboard.inbox import media
+
+            media.media_delete(attachment_fields["file"], attachment_fields["thumbnail"])
+        raise
+    logger.info("message %s queued for conversation %s by %s", message.pk, conversation.pk, by)
+    return selectors.message_get(organization=organization_id, pk=message.pk)
+
+
+def message_retry(*, organization: Organization | int, message: Message, by: User | None) -> Message:
+    """Send a failed outbound message again: the same row goes back to `queued` and through the send task."""
+    organization_id = _ensure_owned(organization, message)
+    if message.direction != Direction.OUTBOUND or message.status != MessageStatus.FAILED:
+        raise SendRefused("Only a failed message sent from Switchboard can be retried.", code="not_retryable")
+    conversation = selectors.conversation_get(organization=organization_id, pk=message.conversation_id)
+    _check_account(conversation.platform_account)
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    _check_window(conversation, template=isinstance(payload.get("template"), dict))
+    with transaction.atomic():
+        # Conditional: two agents pressing retry at once queue one send. The old platform id (a message that failed
+        # after the platform accepted it) is dropped: the new send gets its own.
+        changed = Message.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
+            status=MessageStatus.QUEUED,
+            error_code="",
+            error_message="",
+            platform_message_id=None,
+            updated_at=timezone.now(),
+        )
+        if changed:
+            _message_event_on_commit(organization_id, message.pk, realtime.MESSAGE_UPDATED)
+            _enqueue_send_on_commit(message.pk)
+    logger.info("message %s retried by %s", message.pk, by)
+    return selectors.message_get(organization=organization_id, pk=message.pk)
+
+
+# --- delivery (the send task) -----------------------------------------------------------------------------------------
+class DeliveryStatus(enum.StrEnum):
+    SENT = "sent"
+    FAILED = "failed"
+    RETRY = "retry"
+    SKIPPED = "skipped"  # not queued any more (sent, failed, or claimed by another worker)
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: DeliveryStatus
+    countdown: float = 0.0
+
+
+def retry_countdown(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds before attempt `attempt + 1`: SEND_RETRY_BACKOFF_SECONDS times 1, 2, 4, 8 …, at least Retry-After."""
+    countdown = settings.SEND_RETRY_BACKOFF_SECONDS * (2 ** max(0, attempt - 1))
+    if retry_after:
+        countdown = max(countdown, float(retry_after))
+    return min(countdown, MAX_RETRY_COUNTDOWN)
+
+
+def account_rate_limit(account: PlatformAccount) -> int:
+    value = (account.settings or {}).get("rate_limit_per_second")
+    return (
+        value
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0
+        else (settings.SEND_RATE_LIMIT_PER_SECOND)
+    )
+
+
+def message_deliver(*, message_id: int, attempt: int, may_retry: Callable[[float], bool]) -> Delivery:
+    """One send attempt of a queued message (see the module docstring). `may_retry(countdown)` says whether a
+    transient failure will be tried again after `countdown` seconds (the task decides: attempts left, eager mode)."""
+    message = (
+        Message.objects.select_related("platform_account", "conversation__contact", "conversation__platform_account")
+        .filter(pk=message_id, direction=Direction.OUTBOUND)
+        .first()
+    )
+    if message is None:
+        return Delivery(DeliveryStatus.MISSING)
+    now = timezone.now()
+    claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
+        status=MessageStatus.SENDING, updated_at=now
+    ) or Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING, updated_at__lt=now - STALE_SENDING).update(
+        updated_at=now
+    )
+    if not claimed:
+        return Delivery(DeliveryStatus.SKIPPED)
+    message.status = MessageStatus.SENDING
+    account = message.platform_account
+    result = _send(account, message)
+    if result.ok:
+        _record_sent(message, result.platform_message_id)
+        return Delivery(DeliveryStatus.SENT)
+    if result.needs_reconnect:
+        from switchboard.platforms.services import platform_account_mark_needs_reconnect
+
+        platform_account_mark_needs_reconnect(account=account, error=result.error_message)
+    sentence = result.error_message
+    if result.transient:
+        countdown = retry_countdown(attempt, result.retry_after)
+        if may_retry(countdown):
+            _record_retrying(message, result, attempt=attempt, countdown=countdown)
+            return Delivery(DeliveryStatus.RETRY, countdown)
+        sentence = f"{sentence} Gave up after {attempt} attempt{'s' if attempt != 1 else ''}."
+    _record_failed(message, result.error_code, sentence)
+    return Delivery(DeliveryStatus.FAILED)
+
+
+def _send(account: PlatformAccount, message: Message) -> SendResult:
+    try:
+        ratelimit.acquire(f"send:{account.pk}", account_rate_limit(account), max_wait=RATE_LIMIT_MAX_WAIT)
+    except ratelimit.RateLimitWaitExceeded:
+        return SendResult.failure(
+            "rate_limited", "Too many messages are being sent from this account right now.", transient=True
+        )
+    try:
+        return adapter_for(account).send(message)
+    except Exception:
+        # A bug, not the vendor: retrying would repeat it, so the message fails visibly instead of looping.
+        logger.exception("sending message %s through %s/%s crashed", message.pk, account.platform, account.provider)
+        return SendResult.failure(
+            "internal_error", "Switchboard could not send this message because of an internal error."
+        )
+
+
+def _record_sent(message: Message, platform_message_id: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        if platform_message_id:
+            _store_platform_id(message, platform_message_id)
+        # Only from queued / sending: a status webhook that already said delivered or read is never undone.
+        Message.objects.filter(pk=message.pk, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).update(
+            status=MessageStatus.SENT, error_code="", error_message="", updated_at=now
+        )
+        _message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
+    logger.info("message %s sent as %s", message.pk, platform_message_id or "(no id)")
+
+
+def _store_platform_id(message: Message, platform_message_id: str) -> None:
+    """Store the id the platform gave our message — unless its echo already did (the echo came first)."""
+    unset = Message.objects.filter(pk=message.pk, platform_message_id__isnull=True)
+    try:
+        with transaction.atomic():
+            unset.update(platform_message_id=platform_message_id)
+        return
+    except IntegrityError:
+        pass
+    # Another row holds the id: an echo stored as a message of its own before it could be matched to ours (a
+    # platform without our metadata, text that differs). It is a copy of this message: ours stays, the copy goes.
+    twin = (
+        Message.objects.filter(platform_account_id=message.platform_account_id, platform_message_id=platform_message_id)
+        .exclude(pk=message.pk)
+        .first()
+    )
+    if twin is None or twin.direction != Direction.OUTBOUND or twin.sent_by_id is not None:
+        logger.error("message %s: platform id %s already belongs to message %s", message.pk, platform_message_id,
+                     twin and twin.pk)  # fmt: skip
+        return
+    logger.warning("message %s: dropping echo copy %s of the same platform message", message.pk, twin.pk)
+    twin.delete()
+    unset.update(platform_message_id=platform_message_id)
+    _conversation_updated_on_commit(message.organization_id, message.conversation_id)
+
+
+def _record_retrying(message: Message, result: SendResult, *, attempt: int, countdown: float) -> None:
+    note = (
+        f"Attempt {attempt} of {settings.SEND_MAX_ATTEMPTS} failed: {result.error_message} "
+        f"Trying again in {countdown:g} s."
+    )
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+            status=MessageStatus.QUEUED, error_code=result.error_code, error_message=note, updated_at=timezone.now()
+        )
+        _message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
+    logger.info(
+        "message %s: attempt %s failed (%s), retrying in %ss", message.pk, attempt, result.error_code, countdown
+    )
+
+
+def _record_failed(message: Message, code: str, sentence: str) -> None:
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).update(
+            status=MessageStatus.FAILED, error_code=code[:32], error_message=sentence, updated_at=timezone.now()
+        )
+        _message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
+    logger.info("message %s failed: %s %s", message.pk, code, sentence)
+
+
+# --- read receipts ----------------------------------------------------------------------------------------------------
+def sends_read_receipts(account: PlatformAccount) -> bool:
+    return bool((account.settings or {}).get("send_read_receipts", True))
+
+
+def read_receipt_on_commit(*, conversation: Conversation, message_id: int | None = None) -> None:
+    """After the agent's read commits, tell the customer (asynchronously): for `message_id`, or the newest inbound
+    message of the conversation that the platform knows by id."""
+    account = conversation.platform_account
+    if not sends_read_receipts(account) or not account.is_active or account.needs_reconnect:
+        return
+    if message_id is None:
+        message_id = (
+            Message.objects.filter(
+                conversation_id=conversation.pk, direction=Direction.INBOUND, platform_message_id__isnull=False
+            )
+            .order_by("-timestamp", "-id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    if message_id is None:
+        return
+
+    def enqueue() -> None:
+        from switchboard.inbox.tasks.outbound import send_read_receipt_task
+
+        try:
+            send_read_receipt_task.delay(message_id)
+        except Exception:  # a broker hiccup must never fail the agent's request
+            logger.exception("could not enqueue the read receipt for message %s", message_id)
+
+    transaction.on_commit(enqueue)
+
+
+def read_receipt_send(*, message_id: int) -> str:
+    """Send the read receipt of one inbound message. Returns what happened; never raises for a vendor error."""
+    message = (
+        Message.objects.select_related("platform_account", "conversation__contact")
+        .filter(pk=message_id, direction=Direction.INBOUND)
+        .first()
+    )
+    if message is None or not message.platform_message_id:
+        return "missing"
+    account = message.platform_account
+    if not sends_read_receipts(account) or not account.is_active or account.needs_reconnect:
+        return "disabled"
+    mark_read = getattr(adapter_for(account), "mark_read", None)
+    if mark_read is None:
+        return "unsupported"  # e.g. Twilio: WhatsApp read receipts are not part of its Messages API
+    result: SendResult = mark_read(message)
+    if result.ok:
+        return "sent"
+    if result.needs_reconnect:
+        from switchboard.platforms.services import platform_account_mark_needs_reconnect
+
+        platform_account_mark_needs_reconnect(account=account, error=result.error_message)
+    logger.warning("read receipt for message %s failed: %s %s", message_id, result.error_code, result.error_message)
+    return "failed"

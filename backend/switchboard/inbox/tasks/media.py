@@ -1,0 +1,93 @@
+"""Media download tasks. Tasks take ids, look the rows (and the organization) up again, and call services.
+
+`download_attachment_task(attachment_id)` ends every pending attachment `stored`, `failed` or `rejected`:
+transient errors (timeouts, 5xx, 429, DNS hiccups) are retried with exponential backoff; once the last attachment
+of a message is settled, the listings service gets the chance to file the photos under a listing.
+
+Under the embedded default (CELERY_TASK_ALWAYS_EAGER) a task runs in-process and Celery would re-run a retry at
+once, with no countdown: the in-process run therefore does not retry — it records the failure with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable
+
+from celery import shared_task
+from django.conf import settings
+
+from switchboard.inbox import media
+from switchboard.inbox.models import Attachment, AttachmentStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 6
+BACKOFF_BASE_SECONDS = 30  # 30 s, 1 min, 2 min, 4 min, 8 min, 16 min (with jitter): about half an hour in all
+BACKOFF_MAX_SECONDS = 30 * 60
+
+
+def backoff_seconds(retries: int, retry_after: float | None = None) -> int:
+    """Exponential backoff with jitter; never sooner than the server's Retry-After."""
+    countdown = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * (2**retries))
+    countdown = countdown // 2 + random.randint(0, countdown // 2)  # noqa: S311 - jitter, not cryptography
+    if retry_after:
+        countdown = max(countdown, int(retry_after))
+    return min(countdown, BACKOFF_MAX_SECONDS)
+
+
+def enqueue_attachment_downloads(attachment_ids: Iterable[int]) -> None:
+    """Queue one download per attachment. Call it from `transaction.on_commit` so the worker finds the rows.
+    `MEDIA_AUTO_DOWNLOAD = False` turns automatic downloads off (test suites that must not reach vendors)."""
+    if not getattr(settings, "MEDIA_AUTO_DOWNLOAD", True):
+        return
+    for attachment_id in attachment_ids:
+        download_attachment_task.delay(attachment_id)
+
+
+@shared_task(bind=True, name="inbox.download_attachment", max_retries=MAX_RETRIES, ignore_result=True)
+def download_attachment_task(self, attachment_id: int) -> str:
+    attachment = (
+        Attachment.objects.select_related("organization", "message__platform_account").filter(pk=attachment_id).first()
+    )
+    if attachment is None:
+        return "missing"
+    organization = attachment.organization
+    if attachment.status == AttachmentStatus.PENDING:
+        try:
+            attachment = media.attachment_download(organization_id=organization.pk, attachment=attachment)
+        except media.MediaTransientError as exc:
+            attempt, eager = self.request.retries + 1, bool(self.request.is_eager)
+            if eager or self.request.retries >= self.max_retries:
+                why = (
+                    "not retried in-process (CELERY_TASK_ALWAYS_EAGER)"
+                    if eager
+                    else f"gave up after {attempt} attempts"
+                )
+                media.attachment_mark_failed(attachment=attachment, reason=f"{exc.reason} ({why})")
+            else:
+                media.attachment_note_retry(
+                    attachment=attachment, reason=exc.reason, attempt=attempt, attempts=self.max_retries + 1
+                )
+                raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, exc.retry_after)) from exc
+        except Exception as exc:
+            # A bug must not leave the attachment pending forever: record it, keep the traceback in the logs.
+            logger.exception("downloading attachment %s failed unexpectedly", attachment_id)
+            media.attachment_mark_failed(attachment=attachment, reason=f"unexpected error: {type(exc).__name__}")
+    _after_settled(attachment.message_id)
+    attachment.refresh_from_db(fields=["status"])
+    return str(attachment.status)
+
+
+def _after_settled(message_id: int) -> None:
+    """When the message's last attachment is settled, let the listings app file its photos (idempotent: a
+    redelivered task or two finishing at once attach each photo once)."""
+    if not media.message_media_settled(message_id=message_id):
+        return
+    from switchboard.listings.services import listing_images_from_message
+
+    try:
+        listing_images_from_message(message_id=message_id)
+    except Exception:
+        # The photos are stored either way; the card can be rebuilt from the listing page.
+        logger.exception("filing the photos of message %s under a listing failed", message_id)

@@ -1,0 +1,1 @@
+"""The listings REST API (mounted at /api/listings/)."""

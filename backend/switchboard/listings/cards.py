@@ -1,0 +1,247 @@
+"""Listing cards: the card itself, its cache, signed image URLs, and the payload each platform is sent.
+
+Two layers, because signed URLs expire long before the cache does:
+* the card *core* (`card_core`) — listing fields and image file names, no URLs — is cached for
+  LISTING_CARD_CACHE_TTL seconds (Redis in production) and invalidated by every change to the listing or its images;
+* the *display* card (`card_display`) adds freshly signed image URLs each time it is read.
+
+Payload builders (`card_platform_payload`) give the richest form each platform supports — WhatsApp Cloud an image
+with caption (or an interactive message with an image header and a reply button), Twilio a body with MediaUrl,
+Messenger / Instagram a generic template. Sending is the outbound pipeline's job; it calls these at send time so the
+image links are fresh.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import NoReverseMatch, reverse
+
+from switchboard.inbox.media import media_sign, media_unsign
+from switchboard.listings.models import ImageSource, Listing, ListingImage
+from switchboard.platforms.models import Platform, Provider
+
+SIGNING_SALT = "switchboard.listings.media"
+_CACHE_VERSION = 1
+CAPTION_LIMIT = 1024  # WhatsApp caption and interactive body limit
+
+
+def card_cache_key(organization_id: int, listing_id: int) -> str:
+    return f"listings:card:v{_CACHE_VERSION}:{organization_id}:{listing_id}"
+
+
+def auto_display_cache_key(organization_id: int, listing_id: int) -> str:
+    return f"listings:auto-display:{organization_id}:{listing_id}"
+
+
+# --- signed listing media URLs ------------------------------------------------------------------------------------
+def listing_media_signature(*, organization_id: int, listing_id: int, filename: str) -> str:
+    return media_sign({"o": organization_id, "l": listing_id, "f": filename}, salt=SIGNING_SALT)
+
+
+def listing_media_signature_check(token: str, *, listing_id: int, filename: str) -> int | None:
+    """The organization id when `token` was signed for exactly this listing and file name, else None."""
+    payload = media_unsign(token, salt=SIGNING_SALT)
+    if not payload or payload.get("l") != listing_id or payload.get("f") != filename:
+        return None
+    organization_id = payload.get("o")
+    return organization_id if isinstance(organization_id, int) else None
+
+
+def listing_media_url(*, organization_id: int, listing_id: int, filename: str, absolute: bool = False) -> str:
+    try:
+        path = reverse("listing-media", kwargs={"pk": listing_id, "filename": filename})
+    except NoReverseMatch:
+        path = f"/api/listings/{listing_id}/media/{filename}"
+    signature = listing_media_signature(organization_id=organization_id, listing_id=listing_id, filename=filename)
+    url = f"{path}?sig={signature}"
+    if absolute and settings.PUBLIC_BASE_URL:
+        url = settings.PUBLIC_BASE_URL.rstrip("/") + url
+    return url
+
+
+def image_urls(image: ListingImage, *, absolute: bool = False) -> dict[str, str | None]:
+    def sign(filename: str) -> str | None:
+        if not filename:
+            return None
+        return listing_media_url(
+            organization_id=image.organization_id, listing_id=image.listing_id, filename=filename, absolute=absolute
+        )
+
+    return {"url": sign(image.filename), "thumbnail_url": sign(image.thumbnail_filename)}
+
+
+# --- the card -----------------------------------------------------------------------------------------------------
+def _price(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def card_core(listing: Listing) -> dict[str, Any]:
+    """The cacheable card: everything but URLs."""
+    images = list(ListingImage.objects.filter(listing_id=listing.pk).order_by("position", "id"))
+    return {
+        "id": listing.pk,
+        "organization_id": listing.organization_id,
+        "reference": listing.code,
+        "label": listing.label,
+        "title": listing.title,
+        "price": _price(listing.price),
+        "currency": listing.currency,
+        "location": listing.location,
+        "bedrooms": listing.bedrooms,
+        "description": listing.description,
+        "status": listing.status,
+        "image_count": len(images),
+        # Photos that arrived from the field (a contact's conversation), not only uploads from the office.
+        "verified_with_photos": any(image.source == ImageSource.ATTACHMENT for image in images),
+        "image_files": [
+            {"id": image.pk, "file": image.filename, "thumbnail": image.thumbnail_filename} for image in images
+        ],
+        "updated_at": listing.updated_at.isoformat() if listing.updated_at else None,
+    }
+
+
+def card_cached_core(listing: Listing) -> dict[str, Any]:
+    key = card_cache_key(listing.organization_id, listing.pk)
+    core = cache.get(key)
+    if core is None:
+        core = card_core(listing)
+        cache.set(key, core, settings.LISTING_CARD_CACHE_TTL)
+    return core
+
+
+def card_cache_refresh(listing: Listing) -> dict[str, Any]:
+    core = card_core(listing)
+    cache.set(card_cache_key(listing.organization_id, listing.pk), core, settings.LISTING_CARD_CACHE_TTL)
+    return core
+
+
+def card_cache_invalidate(*, organization_id: int, listing_id: int) -> None:
+    cache.delete(card_cache_key(organization_id, listing_id))
+
+
+def card_display(core: dict[str, Any], *, absolute: bool = False) -> dict[str, Any]:
+    """The card as clients and payload builders see it: the core plus freshly signed image URLs."""
+
+    def url(filename: str) -> str | None:
+        if not filename:
+            return None
+        return listing_media_url(
+            organization_id=core["organization_id"], listing_id=core["id"], filename=filename, absolute=absolute
+        )
+
+    files = core.get("image_files", [])
+    return {
+        "id": core["id"],
+        "reference": core["reference"],
+        "label": core["label"],
+        "title": core["title"],
+        "price": core["price"],
+        "currency": core["currency"],
+        "location": core["location"],
+        "bedrooms": core["bedrooms"],
+        "description": core["description"],
+        "status": core["status"],
+        "images": [url(f["file"]) for f in files],
+        "thumbnails": [url(f["thumbnail"]) or url(f["file"]) for f in files],
+        "image_count": core["image_count"],
+        "verified_with_photos": core["verified_with_photos"],
+    }
+
+
+def card_message_text(core: dict[str, Any]) -> str:
+    count = core["image_count"]
+    if not count:
+        return f"No photos yet for {core['label']}."
+    return f"{core['label']} has {count} image{'s' if count != 1 else ''}."
+
+
+# --- platform payloads --------------------------------------------------------------------------------------------
+def format_price(card: dict[str, Any]) -> str:
+    if card.get("price") in (None, ""):
+        return ""
+    amount = Decimal(str(card["price"]))
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"{text} {card.get('currency') or ''}".strip()
+
+
+def card_caption(card: dict[str, Any]) -> str:
+    lines = [f"🏠 {card['title']}" if card.get("title") else f"🏠 {card['label']}"]
+    if price := format_price(card):
+        lines.append(f"💰 {price}")
+    if card.get("location"):
+        lines.append(f"📍 {card['location']}")
+    if card.get("bedrooms") is not None:
+        lines.append(f"🛏 {card['bedrooms']} bedroom{'s' if card['bedrooms'] != 1 else ''}")
+    if card.get("description"):
+        lines.append("")
+        lines.append(card["description"])
+    lines.append("")
+    lines.append(f"Ref: {card['label']}")
+    text = "\n".join(lines)
+    return text if len(text) <= CAPTION_LIMIT else text[: CAPTION_LIMIT - 1] + "…"
+
+
+def whatsapp_cloud_payload(card: dict[str, Any], *, to: str, interactive: bool = False) -> dict[str, Any]:
+    """A Cloud API `/{phone-number-id}/messages` body: an image with the caption, or (interactive) an image-header
+    message with a reply button; plain text when the listing has no photo."""
+    image = next(iter(card.get("images") or []), None)
+    caption = card_caption(card)
+    base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+    if interactive:
+        body: dict[str, Any] = {
+            "type": "button",
+            "body": {"text": caption},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": f"listing:{card['id']}:interested", "title": "Interested"}}
+                ]
+            },
+        }
+        if image:
+            body["header"] = {"type": "image", "image": {"link": image}}
+        return {**base, "type": "interactive", "interactive": body}
+    if image:
+        return {**base, "type": "image", "image": {"link": image, "caption": caption}}
+    return {**base, "type": "text", "text": {"body": caption, "preview_url": False}}
+
+
+def twilio_payload(card: dict[str, Any]) -> dict[str, Any]:
+    """Twilio Messages API form fields (From / To are the sender's to add)."""
+    payload: dict[str, Any] = {"Body": card_caption(card)}
+    image = next(iter(card.get("images") or []), None)
+    if image:
+        payload["MediaUrl"] = [image]
+    return payload
+
+
+def messenger_payload(card: dict[str, Any]) -> dict[str, Any]:
+    """Messenger / Instagram Send API `message`: a generic template (title and subtitle at most 80 characters)."""
+    subtitle = " · ".join(part for part in (format_price(card), card.get("location") or "") if part)
+    element: dict[str, Any] = {
+        "title": (card.get("title") or card["label"])[:80],
+        "subtitle": (subtitle or card["label"])[:80],
+        "buttons": [{"type": "postback", "title": "I'm interested", "payload": f"LISTING:{card['id']}:INTERESTED"}],
+    }
+    image = next(iter(card.get("images") or []), None)
+    if image:
+        element["image_url"] = image
+    return {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": [element]}}}
+
+
+def card_platform_payload(
+    card: dict[str, Any], *, platform: str, provider: str, to: str = "", interactive: bool = False
+) -> dict[str, Any]:
+    """The payload for one platform; `card` is a display card built with `absolute=True` (platforms fetch the
+    image themselves, so the link must be public: PUBLIC_BASE_URL)."""
+    if platform == Platform.WHATSAPP:
+        if provider == Provider.TWILIO:
+            return twilio_payload(card)
+        if provider == Provider.BRIDGE:
+            image = next(iter(card.get("images") or []), None)
+            return {"chatId": to, "caption": card_caption(card), **({"url": image} if image else {})}
+        return whatsapp_cloud_payload(card, to=to, interactive=interactive)
+    return messenger_payload(card)

@@ -1,0 +1,211 @@
+"""Sending through the Graph API: the Messenger / Instagram Send API and the WhatsApp Cloud API messages endpoint.
+
+* `classify(exc)` turns a `GraphError` (meta/graph.py) into a `SendResult`: transient (timeouts, 5xx, 429 and the
+  throttling codes 130429, 80007, 4, 2, …) is retried by the outbound task with backoff; anything else is permanent,
+  with a sentence an agent understands; 190 (and the other token codes) also marks the account for reconnection.
+* `graph_post(client, path, body)` sends and returns the id Meta assigned: `message_id` for the Send API
+  (`{"recipient_id", "message_id"}`), `messages[0].id` (a `wamid.…`) for the Cloud API.
+* Body builders for Messenger / Instagram (`messenger_body`, `mark_seen_body`) and WhatsApp Cloud (`cloud_body`,
+  `cloud_read_body`). Listing cards come from `switchboard.listings.cards` (the outbound service builds them).
+
+Every Messenger / Instagram send carries `metadata = "switchboard:msg:<id>"` (inbox/outbound.py): Meta echoes it back
+(`message_echoes`), so the inbound side recognises its own message even before the send task has stored the `mid`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchboard.meta.graph import RECONNECT_CODES, TRANSIENT_CODES, GraphClient, GraphError
+from switchboard.platforms.registry import SendResult
+
+# Throttling and temporary outages, on top of what graph.py already calls transient: 80007 is the WhatsApp Business
+# Account rate limit, 131056 the pair rate limit (same sender and recipient too often).
+SEND_TRANSIENT_CODES = TRANSIENT_CODES | {2, 4, 80007, 130429, 131056}
+
+# Sentences for agents, by Meta error code (WhatsApp Cloud and Messenger / Instagram share the numbering).
+SENTENCES: dict[int, str] = {
+    131047: (
+        "More than 24 hours have passed since the customer last wrote, so WhatsApp only allows an approved "
+        "template message."
+    ),
+    131026: (
+        "WhatsApp could not deliver this message: the number may not be on WhatsApp, may have blocked this "
+        "business, or runs an old version of the app."
+    ),
+    131051: "WhatsApp does not support this type of message.",
+    131052: "WhatsApp could not download the attached media.",
+    131053: "WhatsApp could not upload the attached media (unsupported or too large).",
+    131009: "WhatsApp refused a value in this message as invalid.",
+    131008: "WhatsApp says a required part of this message is missing.",
+    131021: "The recipient is this business's own number.",
+    131031: "The WhatsApp Business account is locked or restricted by Meta.",
+    131042: "WhatsApp refused the message because of a billing problem on the WhatsApp Business account.",
+    131045: "The WhatsApp number is not registered for the Cloud API.",
+    131048: "WhatsApp limited this number for spam: too many recent messages were blocked or reported.",
+    131049: "Meta chose not to deliver this message to keep engagement healthy; try again later.",
+    132000: "The template's parameters do not match what the approved template expects.",
+    132001: "No approved template has this name in this language.",
+    132005: "The template's text is too long once its parameters are filled in.",
+    132007: "The template was refused by WhatsApp's content policy.",
+    132012: "The template's parameters are in the wrong format.",
+    132015: "The template is paused because of low quality.",
+    132016: "The template is disabled because of low quality.",
+    100: "The platform refused this message as invalid (a wrong parameter or recipient).",
+    10: "The connected account lacks the permission to send this message.",
+    200: "The connected account lacks the permission to send this message.",
+    551: "This person is not available to receive messages right now.",
+    190: "The account's access token expired or was revoked: reconnect the account.",
+    102: "The account's session expired: reconnect the account.",
+    463: "The account's access token expired: reconnect the account.",
+    467: "The account's access token is no longer valid: reconnect the account.",
+}
+# Messenger / Instagram subcodes of code 10 / 100 that are about the messaging window.
+WINDOW_SUBCODES = {2018278, 2018108, 2534022}
+WINDOW_SENTENCE = (
+    "The customer has not written within the window the platform allows replies in (24 hours, or 7 days for a "
+    "human agent)."
+)
+TRANSIENT_SENTENCE = "The platform is busy or unreachable right now."
+
+
+def classify(exc: GraphError) -> SendResult:
+    """A failed Graph call as a SendResult (see the module docstring)."""
+    code = exc.code
+    needs_reconnect = exc.needs_reconnect or code in RECONNECT_CODES
+    transient = not needs_reconnect and (
+        exc.transient
+        or code in SEND_TRANSIENT_CODES
+        or (exc.status is not None and (exc.status >= 500 or exc.status == 429))
+    )
+    if code is not None:
+        error_code = str(code)
+    elif exc.status is not None:
+        error_code = f"http_{exc.status}"
+    else:
+        error_code = "network"
+    if transient:
+        sentence = f"{TRANSIENT_SENTENCE} ({exc.message})"
+    elif exc.subcode in WINDOW_SUBCODES:
+        sentence = WINDOW_SENTENCE
+    else:
+        sentence = SENTENCES.get(code or 0) or f"The platform refused this message: {exc.message}"
+    return SendResult.failure(
+        error_code,
+        sentence,
+        transient=transient,
+        needs_reconnect=needs_reconnect,
+        retry_after=getattr(exc, "retry_after", None),
+    )
+
+
+def graph_post(client: GraphClient, path: str, body: dict[str, Any], **kwargs: Any) -> SendResult:
+    """POST a message; the id Meta gave it, or the classified error."""
+    try:
+        answer = client.request("POST", path, json=body, **kwargs)
+    except GraphError as exc:
+        return classify(exc)
+    message_id = answer.get("message_id")
+    if not message_id:
+        messages = answer.get("messages")
+        if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+            message_id = messages[0].get("id")
+    if not message_id:
+        # Accepted without an id: it was sent, but statuses and echoes cannot be matched to it.
+        return SendResult(ok=True)
+    return SendResult(platform_message_id=str(message_id))
+
+
+def graph_call(client: GraphClient, method: str, path: str, **kwargs: Any) -> SendResult:
+    """A call whose answer carries no message id (mark read, mark seen)."""
+    try:
+        client.request(method, path, **kwargs)
+    except GraphError as exc:
+        return classify(exc)
+    return SendResult(ok=True)
+
+
+# --- Messenger / Instagram ----------------------------------------------------------------------------------------
+
+def messenger_body(
+    *, recipient_id: str, message: dict[str, Any], human_agent: bool, metadata: str = ""
+) -> dict[str, Any]:
+    """A Send API body. Inside the 24-hour window a reply is `RESPONSE`; after it (up to 7 days) a human agent's
+    reply is `MESSAGE_TAG` with the `HUMAN_AGENT` tag."""
+    content = dict(message)
+    if metadata:
+        content["metadata"] = metadata
+    body: dict[str, Any] = {"recipient": {"id": recipient_id}, "message": content}
+    if human_agent:
+        body.update(messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
+    else:
+        body["messaging_type"] = "RESPONSE"
+    return body
+
+
+def mark_seen_body(recipient_id: str) -> dict[str, Any]:
+    return {"recipient": {"id": recipient_id}, "sender_action": "mark_seen"}
+
+
+# Send API attachment types by message kind (Messenger calls documents "file").
+MESSENGER_ATTACHMENT_TYPES = {"image": "image", "sticker": "image", "video": "video", "audio": "audio"}
+
+
+def messenger_attachment(kind: str, url: str) -> dict[str, Any]:
+    return {"attachment": {"type": MESSENGER_ATTACHMENT_TYPES.get(kind, "file"), "payload": {"url": url}}}
+
+
+# --- WhatsApp Cloud -------------------------------------------------------------------------------------------------
+CLOUD_MEDIA_TYPES = {"image", "video", "audio", "document", "sticker"}
+CLOUD_CAPTIONED = {"image", "video", "document"}
+
+
+def cloud_body(*, to: str, content: dict[str, Any], reply_to: str = "") -> dict[str, Any]:
+    """`content` is the typed part: {"type": "text", "text": {...}} etc."""
+    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **content}
+    if reply_to:
+        body["context"] = {"message_id": reply_to}
+    return body
+
+
+def cloud_text(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": {"body": text, "preview_url": "http://" in text or "https://" in text}}
+
+
+def cloud_media(kind: str, media_id: str, *, caption: str = "", filename: str = "") -> dict[str, Any]:
+    kind = kind if kind in CLOUD_MEDIA_TYPES else "document"
+    part: dict[str, Any] = {"id": media_id}
+    if caption and kind in CLOUD_CAPTIONED:
+        part["caption"] = caption
+    if filename and kind == "document":
+        part["filename"] = filename
+    return {"type": kind, kind: part}
+
+
+def cloud_template(template: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "template",
+        "template": {
+            "name": template["name"],
+            "language": {"code": template["language"]},
+            **({"components": template["components"]} if template.get("components") else {}),
+        },
+    }
+
+
+def cloud_read_body(wamid: str) -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+
+
+def cloud_upload(client: GraphClient, phone_number_id: str, *, data: bytes, mime_type: str, filename: str) -> str:
+    """Upload media for sending (`POST /{phone-number-id}/media`); the media id. Raises GraphError."""
+    answer = client.request(
+        "POST",
+        f"{phone_number_id}/media",
+        data={"messaging_product": "whatsapp", "type": mime_type},
+        files={"file": (filename or "file", data, mime_type or "application/octet-stream")},
+    )
+    media_id = answer.get("id")
+    if not media_id:
+        raise GraphError("The media upload answered without an id")
+    return str(media_id)

@@ -1,0 +1,390 @@
+"""Outbound WhatsApp for the three providers, and what each can tell a sync job.
+
+* Cloud API (Meta): `POST /{phone-number-id}/messages` through the Graph client (meta/messages.py); media is
+  uploaded first (`POST /{phone-number-id}/media`) and sent by id, so no public link is needed. Read receipts:
+  `{"status": "read", "message_id": <wamid>}`. The Cloud API keeps no history: a sync only checks the number
+  (`GET /{phone-number-id}`), which proves the token still works.
+* Twilio: the Messages API — `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form: To, From or
+  MessagingServiceSid, Body, MediaUrl…, ContentSid + ContentVariables for templates) with basic auth; history is the
+  Messages list (`GET …/Messages.json?To=…` and `?From=…`, newest first, `next_page_uri` to the next page).
+  Twilio's error body is `{"code", "message", "more_info", "status"}`.
+* Bridges (WAHA's HTTP API, which the whatsapp-web.js REST wrappers mirror closely): `POST {base_url}/api/sendText`,
+  `sendImage` / `sendVideo` / `sendVoice` / `sendFile` with the file inline (base64), `sendSeen`; `X-Api-Key`.
+
+Every failure becomes a `SendResult` (registry.py): transient ones are retried by the outbound task, permanent ones
+carry a sentence an agent understands.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+from django.conf import settings
+
+from switchboard.inbox.events import ContactProfile, InboundEvent, InboundMessage
+from switchboard.inbox.models import MessageKind
+from switchboard.platforms.models import PlatformAccount
+from switchboard.platforms.registry import SendResult
+from switchboard.whatsapp.parsers import twilio as twilio_parser
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT = (5, 30)  # (connect, read) seconds
+
+# --- Twilio -----------------------------------------------------------------------------------------------------------
+TWILIO_API_VERSION = "2010-04-01"
+TWILIO_TRANSIENT_CODES = frozenset({20429, 20500, 20503, 30001, 63018})
+TWILIO_RECONNECT_CODES = frozenset({20003})  # authentication failed: a wrong Account SID or auth token
+TWILIO_SENTENCES: dict[int, str] = {
+    21211: "The customer's number is not a valid phone number.",
+    21408: "This Twilio account is not allowed to send to the customer's country.",
+    21610: "The customer has opted out (replied STOP) and cannot be messaged.",
+    21612: "Twilio cannot deliver from this number to the customer's number.",
+    21614: "The customer's number cannot receive this message (not a mobile or WhatsApp number).",
+    21606: "The sending number is not a valid WhatsApp sender for this Twilio account.",
+    21656: "The template variables are not valid for this template.",
+    63016: (
+        "More than 24 hours have passed since the customer last wrote, so WhatsApp only allows an approved "
+        "template message."
+    ),
+    63007: "Twilio could not find this WhatsApp sender on the account.",
+    63003: "The customer's number is not on WhatsApp.",
+    63024: "The customer's number is not a valid WhatsApp recipient.",
+    63032: "The customer has chosen not to receive messages from this business.",
+    20003: "Twilio refused the account's credentials: reconnect the account.",
+}
+
+
+def twilio_address(number_or_id: str) -> str:
+    value = number_or_id.strip()
+    if value.lower().startswith("whatsapp:"):
+        return value
+    return f"whatsapp:{value}"
+
+
+def twilio_auth(account: PlatformAccount) -> tuple[str, str]:
+    return account.credential("account_sid"), account.credential("auth_token")
+
+
+def twilio_messages_url(account: PlatformAccount) -> str:
+    sid = account.credential("account_sid")
+    return f"{settings.TWILIO_API_BASE.rstrip('/')}/{TWILIO_API_VERSION}/Accounts/{sid}/Messages.json"
+
+
+def twilio_classify(response: requests.Response | None, exc: Exception | None = None) -> SendResult:
+    """Twilio's answer (or a network error) as a SendResult."""
+    if response is None:
+        return SendResult.failure("network", f"Twilio is unreachable right now ({exc}).", transient=True)
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    code = body.get("code") if isinstance(body, dict) else None
+    code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
+    vendor_message = str(body.get("message") or "") if isinstance(body, dict) else ""
+    retry_after = _retry_after(response)
+    if code in TWILIO_RECONNECT_CODES or status == 401:
+        return SendResult.failure(
+            str(code or "http_401"), TWILIO_SENTENCES[20003], needs_reconnect=True, retry_after=retry_after
+        )
+    if code in TWILIO_TRANSIENT_CODES or status == 429 or status >= 500:
+        return SendResult.failure(
+            str(code or f"http_{status}"),
+            f"Twilio is busy or unreachable right now ({vendor_message or f'HTTP {status}'}).",
+            transient=True,
+            retry_after=retry_after,
+        )
+    sentence = TWILIO_SENTENCES.get(code or 0) or f"Twilio refused this message: {vendor_message or f'HTTP {status}'}"
+    return SendResult.failure(str(code or f"http_{status}"), sentence)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def twilio_send(account: PlatformAccount, form: dict[str, Any]) -> SendResult:
+    """POST one message to the Messages API; the Message SID or the classified error."""
+    form = dict(form)
+    service_sid = account.credential("messaging_service_sid")
+    if service_sid:
+        form.setdefault("MessagingServiceSid", service_sid)
+    else:
+        form.setdefault("From", twilio_address(account.phone_number or account.external_id))
+    if settings.PUBLIC_BASE_URL:
+        # Statuses come back to the webhook even when the sender's console configuration names no callback.
+        form.setdefault("StatusCallback", settings.PUBLIC_BASE_URL.rstrip("/") + "/api/webhooks/twilio/")
+    try:
+        response = requests.post(
+            twilio_messages_url(account), data=form, auth=twilio_auth(account), timeout=TIMEOUT, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        return twilio_classify(None, exc)
+    if response.status_code >= 300:
+        return twilio_classify(response)
+    try:
+        sid = response.json().get("sid")
+    except ValueError:
+        sid = None
+    return SendResult(platform_message_id=str(sid)) if sid else SendResult(ok=True)
+
+
+def twilio_content_variables(template: dict[str, Any]) -> dict[str, str]:
+    """Cloud-style template components → Twilio ContentVariables {"1": …, "2": …} (body parameters, in order)."""
+    variables: dict[str, str] = {}
+    for component in template.get("components") or []:
+        if not isinstance(component, dict) or component.get("type", "body") != "body":
+            continue
+        for parameter in component.get("parameters") or []:
+            if isinstance(parameter, dict):
+                variables[str(len(variables) + 1)] = str(parameter.get("text", ""))
+    return variables
+
+
+class TwilioError(Exception):
+    def __init__(self, result: SendResult) -> None:
+        super().__init__(result.error_message)
+        self.result = result
+
+
+def _twilio_get(account: PlatformAccount, url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    try:
+        response = requests.get(url, params=params, auth=twilio_auth(account), timeout=TIMEOUT, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise TwilioError(twilio_classify(None, exc)) from exc
+    if response.status_code >= 300:
+        raise TwilioError(twilio_classify(response))
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise TwilioError(SendResult.failure("invalid_json", "Twilio answered with a body that is not JSON.")) from exc
+    return body if isinstance(body, dict) else {}
+
+
+def twilio_history(account: PlatformAccount, since: datetime | None, *, page_size: int = 100) -> Iterator[InboundEvent]:
+    """Messages to and from the account's number since `since`, as events: inbound ones as the webhook would have
+    delivered them, ours as echoes plus their current status. Each direction is walked newest first to the end or
+    to `since`; the events are yielded oldest first."""
+    ours = twilio_address(account.phone_number or account.external_id)
+    collected: list[tuple[datetime, list[InboundEvent]]] = []
+    for direction_param in ("To", "From"):
+        params: dict[str, Any] = {direction_param: ours, "PageSize": page_size}
+        if since is not None:
+            # Twilio filters by day (GMT); the exact cut is made below.
+            params["DateSent>"] = (since - timedelta(days=1)).strftime("%Y-%m-%d")
+        url: str | None = twilio_messages_url(account)
+        while url:
+            page = _twilio_get(account, url, params)
+            params = None  # the next_page_uri carries every parameter
+            for item in page.get("messages") or []:
+                if not isinstance(item, dict):
+                    continue
+                sent = _twilio_time(item.get("date_sent") or item.get("date_created"))
+                if since is not None and sent is not None and sent < since:
+                    url = None
+                    break
+                events = _twilio_events(account, item, sent)
+                if events:
+                    collected.append((sent or _EPOCH, events))
+            else:
+                next_uri = page.get("next_page_uri")
+                url = urljoin(settings.TWILIO_API_BASE.rstrip("/") + "/", next_uri.lstrip("/")) if next_uri else None
+    collected.sort(key=lambda pair: pair[0])
+    for _, events in collected:
+        yield from events
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _twilio_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _twilio_media_urls(account: PlatformAccount, item: dict[str, Any]) -> list[tuple[str, str]]:
+    """(MediaUrl, content type) of every media item of a listed message (its Media subresource)."""
+    try:
+        count = int(item.get("num_media") or 0)
+    except ValueError:
+        count = 0
+    media_uri = ((item.get("subresource_uris") or {}).get("media")) if isinstance(item, dict) else None
+    if not count or not media_uri:
+        return []
+    base = settings.TWILIO_API_BASE.rstrip("/")
+    listing = _twilio_get(account, base + media_uri)
+    found = []
+    for media in listing.get("media_list") or []:
+        uri = str(media.get("uri") or "")
+        if uri:
+            # The webhook's MediaUrl is the media resource without `.json`: the same URL the media task fetches.
+            found.append((base + uri.removesuffix(".json"), str(media.get("content_type") or "")))
+    return found
+
+
+def _twilio_events(account: PlatformAccount, item: dict[str, Any], sent: datetime | None) -> list[InboundEvent]:
+    sid = str(item.get("sid") or "")
+    if not sid:
+        return []
+    at = sent or datetime.now(UTC)
+    direction = str(item.get("direction") or "")
+    if direction == "inbound":
+        params: dict[str, str] = {
+            "MessageSid": sid,
+            "AccountSid": str(item.get("account_sid") or ""),
+            "From": str(item.get("from") or ""),
+            "To": str(item.get("to") or ""),
+            "Body": str(item.get("body") or ""),
+        }
+        for index, (url, content_type) in enumerate(_twilio_media_urls(account, item)):
+            params[f"MediaUrl{index}"] = url
+            params[f"MediaContentType{index}"] = content_type
+        params["NumMedia"] = str(sum(1 for key in params if key.startswith("MediaUrl")))
+        return twilio_parser.parse(params, now=at)
+    # Ours (sent through the API or from the console): an echo, so it is never taken for the customer's, plus where
+    # it got to — statuses that reached no webhook catch up here.
+    customer = twilio_parser.strip_prefix(str(item.get("to") or ""))
+    if not customer:
+        return []
+    events: list[InboundEvent] = [
+        InboundMessage(
+            platform_message_id=sid,
+            contact=ContactProfile(external_id=customer, phone_number=customer if customer.startswith("+") else ""),
+            timestamp=at,
+            kind=MessageKind.TEXT,
+            text=str(item.get("body") or ""),
+            is_echo=True,
+            raw=item,
+        )
+    ]
+    status_params = {
+        "MessageSid": sid,
+        "MessageStatus": str(item.get("status") or ""),
+        "ErrorCode": str(item.get("error_code") or ""),
+        "ErrorMessage": str(item.get("error_message") or ""),
+        "From": str(item.get("from") or ""),
+        "To": str(item.get("to") or ""),
+    }
+    if twilio_parser.is_status_callback(status_params):
+        events.extend(twilio_parser.parse(status_params, now=at))
+    return events
+
+
+# --- bridges (WAHA) ---------------------------------------------------------------------------------------------------
+BRIDGE_MEDIA_ENDPOINTS = {
+    MessageKind.IMAGE: "sendImage",
+    MessageKind.STICKER: "sendImage",
+    MessageKind.VIDEO: "sendVideo",
+    MessageKind.AUDIO: "sendVoice",
+}
+
+
+def bridge_chat_id(external_id: str) -> str:
+    """A contact's bridge chat id: an E.164 number becomes `<digits>@c.us`; a lid or other jid is used as is."""
+    if "@" in external_id:
+        return external_id
+    return external_id.lstrip("+") + "@c.us"
+
+
+def _bridge_headers(account: PlatformAccount) -> dict[str, str]:
+    headers = {"Content-Type": "application/json"}
+    if account.credential("api_key"):
+        headers["X-Api-Key"] = account.credential("api_key")
+    return headers
+
+
+def bridge_post(account: PlatformAccount, endpoint: str, body: dict[str, Any]) -> SendResult:
+    base_url = account.credential("base_url").rstrip("/")
+    if not base_url:
+        return SendResult.failure("no_base_url", "The bridge account has no base URL: reconnect the account.",
+                                  needs_reconnect=True)  # fmt: skip
+    try:
+        response = requests.post(
+            f"{base_url}/api/{endpoint}",
+            data=json.dumps({"session": account.external_id, **body}),
+            headers=_bridge_headers(account),
+            timeout=TIMEOUT,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        return SendResult.failure("network", f"The WhatsApp bridge is unreachable right now ({exc}).", transient=True)
+    status = response.status_code
+    if status in (401, 403):
+        return SendResult.failure(
+            f"http_{status}", "The bridge refused the account's API key: reconnect the account.", needs_reconnect=True
+        )
+    if status == 429 or status >= 500:
+        return SendResult.failure(
+            f"http_{status}",
+            f"The WhatsApp bridge is busy or unreachable right now (HTTP {status}).",
+            transient=True,
+            retry_after=_retry_after(response),
+        )
+    if status >= 300:
+        return SendResult.failure(
+            f"http_{status}",
+            "The WhatsApp bridge refused this message (is its session connected and the chat valid?).",
+        )
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    message_id = bridge_message_id(answer)
+    return SendResult(platform_message_id=message_id) if message_id else SendResult(ok=True)
+
+
+def bridge_message_id(answer: Any) -> str:
+    """The serialized id (`true_<chat>_<id>`) from WAHA's WAMessage or a whatsapp-web.js wrapper's answer."""
+    if not isinstance(answer, dict):
+        return ""
+    if isinstance(answer.get("message"), dict):
+        answer = answer["message"]
+    value = answer.get("id")
+    if isinstance(value, dict):
+        value = value.get("_serialized") or ""
+    if not value and isinstance(answer.get("key"), dict):  # Baileys-style answers
+        key = answer["key"]
+        if key.get("id") and key.get("remoteJid"):
+            value = f"{str(bool(key.get('fromMe', True))).lower()}_{key['remoteJid']}_{key['id']}"
+    return str(value or "")
+
+
+def bridge_file(data: bytes, *, mime_type: str, filename: str) -> dict[str, str]:
+    return {"mimetype": mime_type or "application/octet-stream", "filename": filename or "file",
+            "data": base64.b64encode(data).decode()}  # fmt: skip
+
+
+def bridge_health(account: PlatformAccount) -> dict[str, Any]:
+    base_url = account.credential("base_url").rstrip("/")
+    try:
+        response = requests.get(
+            f"{base_url}/api/sessions/{account.external_id}",
+            headers=_bridge_headers(account),
+            timeout=TIMEOUT,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        return {"ok": False, "error": f"unreachable: {exc}"}
+    if response.status_code >= 300:
+        return {"ok": False, "error": f"HTTP {response.status_code}"}
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    return {"ok": True, "status": str(body.get("status") or "") if isinstance(body, dict) else ""}
