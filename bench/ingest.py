@@ -33,15 +33,9 @@ import websockets
 BACKEND = Path(__file__).resolve().parents[1] / "backend"
 sys.path.insert(0, str(BACKEND))
 
-ADMIN_URL = os.environ.get(
-    "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-)
-DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/switchboard_bench"
-)
-REDIS_URL = os.environ.get(
-    "BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3")
-)
+ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/switchboard_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"))
 APP_SECRET = "bench-app-secret"
 PHONE_NUMBER_ID = "555000111222"
 SECRET_KEY = "bench-secret-key-" + "x" * 40
@@ -97,8 +91,7 @@ def prepare_database() -> str:
 def reset_messages() -> None:
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
         conn.execute(
-            "TRUNCATE inbox_attachment, inbox_message, inbox_conversation, inbox_contact, "
-            "webhooks_webhooklog CASCADE"
+            "TRUNCATE inbox_attachment, inbox_message, inbox_conversation, inbox_contact, webhooks_webhooklog CASCADE"
         )
 
 
@@ -183,26 +176,20 @@ def _listen(url: str, expected: int, ready: Any, results: Any) -> None:
                     break
                 event = json.loads(raw)
                 if event["type"] == "message.created":
-                    received[event["data"]["text"]] = (
-                        time.monotonic()
-                    )  # CLOCK_MONOTONIC is system-wide
+                    received[event["data"]["text"]] = time.monotonic()  # CLOCK_MONOTONIC is system-wide
 
     asyncio.run(run())
     results.put(received)
 
 
-def measure_ingest(
-    base_url: str, token: str, run: str, messages: int, clients: int
-) -> dict:
+def measure_ingest(base_url: str, token: str, run: str, messages: int, clients: int) -> dict:
     sent_at: dict[str, float] = {}
     ack_latencies: list[float] = []
     errors = 0
     context = multiprocessing.get_context("spawn")
     ready, results = context.Event(), context.Queue()
     url = base_url.replace("http://", "ws://") + f"/ws/messages/?token={token}"
-    listener = context.Process(
-        target=_listen, args=(url, messages, ready, results), daemon=True
-    )
+    listener = context.Process(target=_listen, args=(url, messages, ready, results), daemon=True)
     listener.start()
     if not ready.wait(20):
         raise RuntimeError("the WebSocket did not connect")
@@ -210,9 +197,7 @@ def measure_ingest(
     def post(i: int, session: requests.Session) -> None:
         nonlocal errors
         body = delivery(run, i)
-        signature = (
-            "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        )
+        signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
         start = time.monotonic()
         sent_at[f"bench {run} {i}"] = start
         response = session.post(
@@ -251,9 +236,7 @@ def measure_ingest(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--healthz-seconds", type=float, default=5)

@@ -73,20 +73,19 @@ INSTALLED_APPS = [
 ]
 
 # Static files: WhiteNoise when Django must serve them itself (`make run`); behind nginx (production) nginx does.
-# WhiteNoise is sync-only middleware: under ASGI it forces a thread hop at every layer of the chain, which cost
-# ~20x on /healthz in bench/ingest.py, so it is left out wherever nginx is in front.
+# WhiteNoise is sync-only middleware, which adds thread hops to every request under ASGI, so it is left out
+# wherever nginx is in front.
 SERVE_STATIC = env_bool("SERVE_STATIC", DEBUG)
 
-# Django's middleware declared sync-only so the chain costs one thread hop under ASGI (common/middleware.py).
 MIDDLEWARE = [
-    "switchboard.common.middleware.SecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     *(["whitenoise.middleware.WhiteNoiseMiddleware"] if SERVE_STATIC else []),
-    "switchboard.common.middleware.SessionMiddleware",
-    "switchboard.common.middleware.CommonMiddleware",
-    "switchboard.common.middleware.CsrfViewMiddleware",
-    "switchboard.common.middleware.AuthenticationMiddleware",
-    "switchboard.common.middleware.MessageMiddleware",
-    "switchboard.common.middleware.XFrameOptionsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -151,9 +150,7 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "switchboard"}
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "switchboard"}}
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None

@@ -26,7 +26,5 @@ def production_secrets(app_configs: Any, **kwargs: Any) -> list:
     if not settings.DATABASE_URL:
         problems.append(Warning("DATABASE_URL is not set: production runs on SQLite.", id="sb.W001"))
     if not settings.REDIS_URL:
-        problems.append(
-            Warning("REDIS_URL is not set: in-memory channel layer and in-process Celery.", id="sb.W002")
-        )
+        problems.append(Warning("REDIS_URL is not set: in-memory channel layer and in-process Celery.", id="sb.W002"))
     return problems

@@ -75,14 +75,10 @@ def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus exposition, behind `Authorization: Bearer <METRICS_TOKEN>` (404 when no token is set)."""
     token = settings.METRICS_TOKEN
     if not token:
-        return JsonResponse(
-            {"detail": "Metrics are disabled: set METRICS_TOKEN.", "code": "not_found"}, status=404
-        )
+        return JsonResponse({"detail": "Metrics are disabled: set METRICS_TOKEN.", "code": "not_found"}, status=404)
     supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(supplied.encode(), token.encode()):
-        return JsonResponse(
-            {"detail": "A valid metrics token is required.", "code": "not_authenticated"}, status=401
-        )
+        return JsonResponse({"detail": "A valid metrics token is required.", "code": "not_authenticated"}, status=401)
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
 

@@ -68,14 +68,15 @@ class Conversation(TenantModel):
     class Meta:
         ordering = ["-last_message_at", "-id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["platform_account", "contact"], name="conversation_unique_account_contact"
-            )
+            models.UniqueConstraint(fields=["platform_account", "contact"], name="conversation_unique_account_contact")
         ]
         indexes = [
             # The inbox list: one organization's (un)archived threads by last activity.
             models.Index(
-                "organization", "is_archived", models.F("last_message_at").desc(), "id",
+                "organization",
+                "is_archived",
+                models.F("last_message_at").desc(),
+                "id",
                 name="conversation_inbox_list",
             ),
             models.Index(fields=["organization", "platform"], name="conversation_org_platform"),

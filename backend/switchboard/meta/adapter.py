@@ -22,9 +22,7 @@ class MetaWebhookAdapter:
     def verify(self, request: HttpRequest, account: PlatformAccount | None) -> None:
         secrets = [s for s in ((account.webhook_secret if account else ""), settings.META_APP_SECRET) if s]
         if not secrets:
-            raise WebhookRejected(
-                "No Meta app secret is configured: set META_APP_SECRET.", 403, signature=True
-            )
+            raise WebhookRejected("No Meta app secret is configured: set META_APP_SECRET.", 403, signature=True)
         header = request.headers.get(self.signature_header)
         if not header:
             raise WebhookRejected(f"The {self.signature_header} header is missing.", 403, signature=True)

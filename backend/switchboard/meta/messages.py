@@ -127,6 +127,7 @@ def graph_call(client: GraphClient, method: str, path: str, **kwargs: Any) -> Se
 
 # --- Messenger / Instagram ----------------------------------------------------------------------------------------
 
+
 def messenger_body(
     *, recipient_id: str, message: dict[str, Any], human_agent: bool, metadata: str = ""
 ) -> dict[str, Any]:

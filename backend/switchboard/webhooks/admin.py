@@ -63,9 +63,7 @@ class WebhookLogAdmin(admin.ModelAdmin):
         replayable = queryset.filter(status__in=[WebhookStatus.FAILED, WebhookStatus.PENDING])
         skipped = queryset.count() - replayable.count()
         results = webhook_replay_many(logs=replayable)
-        summary = (
-            ", ".join(f"{count} {status}" for status, count in sorted(results.items())) or "nothing replayed"
-        )
+        summary = ", ".join(f"{count} {status}" for status, count in sorted(results.items())) or "nothing replayed"
         self.message_user(request, f"Replayed: {summary}.", messages.SUCCESS)
         if skipped:
             self.message_user(

@@ -8,9 +8,7 @@ WEBHOOK_REQUESTS = Counter(
 WEBHOOK_SIGNATURE_ERRORS = Counter(
     "webhook_signature_errors_total", "Deliveries refused for a missing or wrong signature.", ["platform"]
 )
-MESSAGES_INGESTED = Counter(
-    "messages_ingested_total", "Messages stored, by platform and kind.", ["platform", "kind"]
-)
+MESSAGES_INGESTED = Counter("messages_ingested_total", "Messages stored, by platform and kind.", ["platform", "kind"])
 WEBHOOK_PROCESSING_SECONDS = Histogram(
     "webhook_processing_seconds",
     "Time from receiving a delivery to answering it.",

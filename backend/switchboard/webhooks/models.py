@@ -20,15 +20,9 @@ class WebhookStatus(models.TextChoices):
 class WebhookLog(models.Model):
     """Not a TenantModel: the tenant is known only after routing, and rejected deliveries have none."""
 
-    platform = models.CharField(
-        max_length=32, help_text="Endpoint: whatsapp, messenger, instagram, twilio, bridge."
-    )
-    organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    account = models.ForeignKey(
-        PlatformAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    platform = models.CharField(max_length=32, help_text="Endpoint: whatsapp, messenger, instagram, twilio, bridge.")
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    account = models.ForeignKey(PlatformAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=500)
     query_string = models.TextField(blank=True)

@@ -64,9 +64,7 @@ def redact_query(query_string: str) -> str:
     pairs = parse_qsl(query_string, keep_blank_values=True)
     if not any(name in _REDACTED_QUERY_PARAMS for name, _ in pairs):
         return query_string
-    return urlencode(
-        [(name, "[redacted]" if name in _REDACTED_QUERY_PARAMS else value) for name, value in pairs]
-    )
+    return urlencode([(name, "[redacted]" if name in _REDACTED_QUERY_PARAMS else value) for name, value in pairs])
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -120,9 +118,7 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
             {"detail": "Send deliveries with POST.", "code": "method_not_allowed"}, status=405
         )
     if request.method != "POST":
-        return JsonResponse(
-            {"detail": "Send deliveries with POST.", "code": "method_not_allowed"}, status=405
-        )
+        return JsonResponse({"detail": "Send deliveries with POST.", "code": "method_not_allowed"}, status=405)
 
     ip = client_ip(request)
     try:
@@ -133,18 +129,14 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
             WebhookStatus.REJECTED,
             error="Body exceeds the size limit.",
         )
-        return _count(
-            endpoint, WebhookStatus.REJECTED, started, _error(413, "The body exceeds the size limit.")
-        )
+        return _count(endpoint, WebhookStatus.REJECTED, started, _error(413, "The body exceeds the size limit."))
     if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
         _finish_log(
             _start_log(request, endpoint, ip, b""),
             WebhookStatus.REJECTED,
             error="Body exceeds the size limit.",
         )
-        return _count(
-            endpoint, WebhookStatus.REJECTED, started, _error(413, "The body exceeds the size limit.")
-        )
+        return _count(endpoint, WebhookStatus.REJECTED, started, _error(413, "The body exceeds the size limit."))
 
     # An IP that keeps sending bad signatures is answered without storing anything — unless this one is valid.
     if _over_invalid_limit(ip):
@@ -164,9 +156,7 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
             WEBHOOK_SIGNATURE_ERRORS.labels(platform=endpoint).inc()
             _note_invalid_signature(ip)
         _finish_log(log, WebhookStatus.REJECTED, error=str(rejection), started=started)
-        return _count(
-            endpoint, WebhookStatus.REJECTED, started, _error(rejection.status_code, str(rejection))
-        )
+        return _count(endpoint, WebhookStatus.REJECTED, started, _error(rejection.status_code, str(rejection)))
 
     result = process_routed(log, adapter, routed, started=started)
     if result.status == WebhookStatus.REJECTED:

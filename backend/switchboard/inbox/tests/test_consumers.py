@@ -103,7 +103,7 @@ async def test_ping_pong(make_user, org):
 
 async def test_browser_from_a_foreign_origin_is_rejected(make_user, org):
     user = await sync_to_async(make_user)(org)
-    communicator, connected, _ = await connect(
+    _communicator, connected, _ = await connect(
         f"/ws/messages/?token={token_for(user)}", headers=[(b"origin", b"https://evil.example")]
     )
     assert not connected

@@ -16,9 +16,7 @@ class Command(BaseCommand):
             "--status", default=WebhookStatus.FAILED, choices=[WebhookStatus.FAILED, WebhookStatus.PENDING]
         )
         parser.add_argument("--id", type=int, action="append", dest="ids", help="Only these log ids.")
-        parser.add_argument(
-            "--platform", help="Only this endpoint (whatsapp, messenger, instagram, twilio, bridge)."
-        )
+        parser.add_argument("--platform", help="Only this endpoint (whatsapp, messenger, instagram, twilio, bridge).")
         parser.add_argument(
             "--older-than-minutes",
             type=int,
@@ -34,9 +32,7 @@ class Command(BaseCommand):
         if options["platform"]:
             logs = logs.filter(platform=options["platform"])
         if options["older_than_minutes"]:
-            logs = logs.filter(
-                received_at__lte=timezone.now() - timedelta(minutes=options["older_than_minutes"])
-            )
+            logs = logs.filter(received_at__lte=timezone.now() - timedelta(minutes=options["older_than_minutes"]))
         if options["limit"] < 1:
             raise CommandError("--limit must be positive")
         total = 0
