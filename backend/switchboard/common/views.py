@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 import uuid
@@ -38,15 +39,28 @@ def _check_cache() -> None:
     cache.delete(key)
 
 
-def _check_channel_layer() -> None:
+async def _channel_layer_round_trip(timeout: float = 3.0) -> None:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.send)(channel, {"type": "readyz.ping"})
-    message = async_to_sync(layer.receive)(channel)
-    if message.get("type") != "readyz.ping":
-        raise RuntimeError("channel layer returned another message")
+    channel = await layer.new_channel()
+    # Receive first: the Redis pub/sub layer subscribes on receive, and a message published before that is gone.
+    receiver = asyncio.ensure_future(layer.receive(channel))
+    deadline = time.monotonic() + timeout
+    try:
+        while not receiver.done():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no round trip through the channel layer in {timeout:.0f} s")
+            await layer.send(channel, {"type": "readyz.ping"})
+            await asyncio.wait({receiver}, timeout=0.1)
+        if receiver.result().get("type") != "readyz.ping":
+            raise RuntimeError("channel layer returned another message")
+    finally:
+        receiver.cancel()
+
+
+def _check_channel_layer() -> None:
+    async_to_sync(_channel_layer_round_trip)()
 
 
 READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "channel_layer": _check_channel_layer}
