@@ -163,7 +163,10 @@ def account_sync(*, account_id: int, trigger: str = SyncTrigger.SCHEDULE, run_id
             adapter = adapter_for(account)
             check_health = getattr(adapter, "check_health", None)
             if check_health is not None:
-                run.details = {**run.details, "health": check_health(account)}
+                health = check_health(account)
+                run.details = {**run.details, "health": health}
+                if isinstance(health, dict) and health.get("ok") is False:
+                    stats.error(f"The account's health check failed: {health.get('error') or 'unknown reason'}.")
             for batch in _batches(adapter.fetch_history(account, since), BATCH_SIZE):
                 _ingest(account, batch, stats)
             status = SyncStatus.SUCCEEDED if stats.errors == 0 else SyncStatus.PARTIAL
@@ -179,9 +182,7 @@ def account_sync(*, account_id: int, trigger: str = SyncTrigger.SCHEDULE, run_id
         if cache.get(lock_key(account.pk)) == token:
             cache.delete(lock_key(account.pk))
     ok = status in (SyncStatus.SUCCEEDED, SyncStatus.PARTIAL)
-    platform_account_record_sync(
-        account=account, synced_at=started_at if ok else None, error="" if ok else stats.first_error
-    )
+    platform_account_record_sync(account=account, synced_at=started_at if ok else None, error=stats.first_error)
     _finish(run, status, stats, started=started_clock)
     logger.info(
         "sync of account %s: %s, %d conversations, %d messages seen, %d new, %d errors",

@@ -238,6 +238,19 @@ def test_cloud_sync_with_an_expired_token(fake_vendor, wa_cloud_account):
     assert wa_cloud_account.needs_reconnect and wa_cloud_account.last_sync_at is None
 
 
+def test_bridge_sync_checks_the_session(fake_vendor, bridge_account):
+    bridge_account.credentials = {**bridge_account.credentials, "base_url": fake_vendor.url}
+    bridge_account.save()
+    fake_vendor.on(
+        "GET", "/api/sessions/agency-main", Reply(200, {"name": "agency-main", "status": "WORKING"}), Reply(500)
+    )
+    run = sync.account_sync(account_id=bridge_account.pk)
+    assert (run.status, run.details["health"]) == (SyncStatus.SUCCEEDED, {"ok": True, "status": "WORKING"})
+    assert fake_vendor.requests("GET")[0].headers["x-api-key"] == "bridge-key"
+    again = sync.account_sync(account_id=bridge_account.pk)
+    assert again.status == SyncStatus.PARTIAL and "health check failed: HTTP 500" in again.error
+
+
 # --- fan-out, failures, locks -----------------------------------------------------------------------------------------
 def test_sync_all_fans_out_and_one_failing_account_never_stops_the_others(
     fake_vendor, org, make_account, messenger_account, wa_cloud_account
