@@ -59,6 +59,21 @@ def _isolated_settings(settings, tmp_path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _celery_in_process(request):
+    """Tasks run in-process in tests, as under the embedded default, even when REDIS_URL (CI) gives Celery a real
+    broker; tests marked `live` talk to a real worker instead."""
+    if "live" in request.keywords:
+        yield
+        return
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     from django.core.cache import cache
 
