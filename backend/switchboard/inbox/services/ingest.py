@@ -13,9 +13,10 @@ import enum
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from switchboard.inbox import realtime
@@ -306,30 +307,35 @@ class MessageService:
         return Outcome.UPDATED
 
     def _record_on_conversation(self, conversation: Conversation, message: Message, *, inbound: bool) -> None:
-        """Counters by F-expressions and conditional updates: exact under concurrent deliveries, and a message
-        that arrives late (older timestamp) never replaces a newer preview."""
-        now = timezone.now()
-        conversations = Conversation.objects.filter(pk=conversation.pk)
+        """One UPDATE, with counters as F-expressions and every condition evaluated on the row as it is in the
+        database: exact under concurrent deliveries, and a message that arrives late (older timestamp) never
+        replaces a newer preview. A brand-new conversation has an empty preview and always takes this one."""
+        at = Value(message.timestamp, output_field=models.DateTimeField())
+        changes: dict[str, Any] = {
+            "last_message_at": Case(
+                When(last_message_at__lte=message.timestamp, then=at), default=F("last_message_at")
+            ),
+            "last_message_preview": Case(
+                When(
+                    Q(last_message_at__lte=message.timestamp) | Q(last_message_preview=""),
+                    then=Value(message_preview(message.kind, message.text)),
+                ),
+                default=F("last_message_preview"),
+            ),
+            "updated_at": timezone.now(),
+        }
         if inbound:
-            conversations.update(
+            changes.update(
                 unread_count=F("unread_count") + 1,
                 is_archived=False,  # a customer writing again brings the thread back to the inbox
                 archived_at=None,
                 archived_by=None,
-                updated_at=now,
+                last_inbound_at=Case(
+                    When(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=message.timestamp), then=at),
+                    default=F("last_inbound_at"),
+                ),
             )
-            conversations.filter(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=message.timestamp)).update(
-                last_inbound_at=message.timestamp
-            )
-        conversations.filter(last_message_at__lte=message.timestamp).update(
-            last_message_at=message.timestamp,
-            last_message_preview=message_preview(message.kind, message.text),
-            updated_at=now,
-        )
-        # A brand-new conversation starts with last_message_at = the first message's time and an empty preview.
-        conversations.filter(last_message_preview="").update(
-            last_message_preview=message_preview(message.kind, message.text)
-        )
+        Conversation.objects.filter(pk=conversation.pk).update(**changes)
         self.touched_conversation_ids.add(conversation.pk)
 
     # --- statuses, reactions, deletions, receipts -----------------------------------------------------------------
