@@ -69,3 +69,29 @@ def send_event_on_commit(
         broadcast(recipients, event, payload)
 
     transaction.on_commit(_send)
+
+
+def message_event_on_commit(organization_id: int, message_id: int, event: str = MESSAGE_UPDATED) -> None:
+    """`event` (message.created / message.updated) with the committed message, in the REST shape."""
+
+    def payload() -> dict[str, Any]:
+        from switchboard.inbox.api.serializers import MessageSerializer
+        from switchboard.inbox.selectors import message_queryset
+
+        message = message_queryset().filter(pk=message_id).first()
+        return MessageSerializer(message).data if message is not None else {"id": message_id}
+
+    send_event_on_commit(organization_id, event, payload)
+
+
+def conversation_event_on_commit(organization_id: int, conversation_id: int) -> None:
+    """`conversation.updated` with the committed conversation, in the REST shape."""
+
+    def payload() -> dict[str, Any]:
+        from switchboard.inbox.api.serializers import ConversationSerializer
+        from switchboard.inbox.selectors import conversation_queryset
+
+        conversation = conversation_queryset().filter(pk=conversation_id).first()
+        return ConversationSerializer(conversation).data if conversation is not None else {"id": conversation_id}
+
+    send_event_on_commit(organization_id, CONVERSATION_UPDATED, payload)

@@ -108,7 +108,6 @@ class MessageService:
     updated_message_ids: list[int] = field(default_factory=list)
     touched_conversation_ids: set[int] = field(default_factory=set)
     new_attachment_ids: list[int] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
 
     # --- dispatch -------------------------------------------------------------------------------------------------
     def handle(self, event: InboundEvent) -> Outcome:
@@ -124,13 +123,12 @@ class MessageService:
             outcome = self._handle_read_receipt(event)
         else:  # pragma: no cover - the union is closed
             raise TypeError(f"Unknown event type {type(event).__name__}")
-        self.outcomes.append(outcome)
         return outcome
 
     def flush(self) -> None:
         """Register the WebSocket events for everything this delivery changed, to go out after commit."""
-        created, updated = list(self.created_message_ids), list(dict.fromkeys(self.updated_message_ids))
-        updated = [pk for pk in updated if pk not in set(created)]
+        created = list(self.created_message_ids)
+        updated = [pk for pk in dict.fromkeys(self.updated_message_ids) if pk not in set(created)]
         conversation_ids = sorted(self.touched_conversation_ids)
         organization_id = self.account.organization_id
         attachment_ids = list(self.new_attachment_ids)
@@ -207,7 +205,7 @@ class MessageService:
         existing = self._find(event.platform_message_id)
         if existing is not None:
             if event.is_echo and existing.direction == Direction.OUTBOUND:
-                return self._confirm_sent(existing, event.timestamp)
+                return self._confirm_sent(existing)
             return Outcome.DUPLICATE
 
         contact = self.contact_for(event.contact)
@@ -215,7 +213,7 @@ class MessageService:
         if event.is_echo:
             own_copy = self._unconfirmed_own_send(conversation, event)
             if own_copy is not None:
-                return self._confirm_sent(own_copy, event.timestamp, event.platform_message_id)
+                return self._confirm_sent(own_copy, event.platform_message_id)
 
         reply_to = self._find(event.reply_to_platform_id)
         inbound = not event.is_echo
@@ -293,7 +291,7 @@ class MessageService:
             .first()
         )
 
-    def _confirm_sent(self, message: Message, at: datetime, platform_message_id: str = "") -> Outcome:
+    def _confirm_sent(self, message: Message, platform_message_id: str = "") -> Outcome:
         """An echo of a message we sent: it reached the platform. Never a second copy."""
         changes: dict = {}
         if platform_message_id and not message.platform_message_id:
@@ -433,19 +431,17 @@ def _broadcast_changes(
     """After commit: serialize what changed from the committed rows and push it to every member."""
     from switchboard.accounts.tenancy import member_user_ids
     from switchboard.inbox.api.serializers import ConversationSerializer, MessageSerializer
+    from switchboard.inbox.selectors import conversation_queryset, message_queryset
 
     user_ids = member_user_ids(organization_id)
     if not user_ids:
         return
-    messages = {m.pk: m for m in Message.objects.filter(pk__in=created + updated).prefetch_related("attachments")}
+    messages = {m.pk: m for m in message_queryset().filter(pk__in=created + updated)}
     for pk in created:
         if pk in messages:
             realtime.broadcast(user_ids, realtime.MESSAGE_CREATED, MessageSerializer(messages[pk]).data)
     for pk in updated:
         if pk in messages:
             realtime.broadcast(user_ids, realtime.MESSAGE_UPDATED, MessageSerializer(messages[pk]).data)
-    conversations = Conversation.objects.filter(pk__in=conversation_ids).select_related(
-        "contact", "platform_account", "archived_by"
-    )
-    for conversation in conversations:
+    for conversation in conversation_queryset().filter(pk__in=conversation_ids):
         realtime.broadcast(user_ids, realtime.CONVERSATION_UPDATED, ConversationSerializer(conversation).data)
