@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.test.client import RequestFactory
 from django.utils import timezone
 
+from switchboard.common.http import client_ip
 from switchboard.inbox.services.ingest import MessageService, Outcome
 from switchboard.platforms.registry import PlatformAdapter, WebhookRejected
 from switchboard.webhooks.metrics import (
@@ -65,15 +66,6 @@ def redact_query(query_string: str) -> str:
     if not any(name in _REDACTED_QUERY_PARAMS for name, _ in pairs):
         return query_string
     return urlencode([(name, "[redacted]" if name in _REDACTED_QUERY_PARAMS else value) for name, value in pairs])
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    if settings.TRUST_FORWARDED_HEADERS:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            # The last hop is the one our own proxy added; earlier entries are whatever the client claimed.
-            return forwarded.split(",")[-1].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def decode_body(request: HttpRequest) -> Any:
@@ -122,35 +114,28 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
 
     ip = client_ip(request)
     try:
-        body = request.body
+        too_large = len(request.body) > settings.WEBHOOK_MAX_BODY_BYTES
     except RequestDataTooBig:
+        too_large = True
+    if too_large:
         _finish_log(
-            _start_log(request, endpoint, ip, b""),
-            WebhookStatus.REJECTED,
-            error="Body exceeds the size limit.",
-        )
-        return _count(endpoint, WebhookStatus.REJECTED, started, _error(413, "The body exceeds the size limit."))
-    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
-        _finish_log(
-            _start_log(request, endpoint, ip, b""),
-            WebhookStatus.REJECTED,
-            error="Body exceeds the size limit.",
+            _start_log(request, endpoint, ip, b""), WebhookStatus.REJECTED, error="Body exceeds the size limit."
         )
         return _count(endpoint, WebhookStatus.REJECTED, started, _error(413, "The body exceeds the size limit."))
 
     # An IP that keeps sending bad signatures is answered without storing anything — unless this one is valid.
+    prechecked: list[tuple[Any, Any]] | None = None
     if _over_invalid_limit(ip):
         try:
-            routed = _route(request, adapter)
-            adapter.verify(request, routed[0][0] if routed else None)
-        except WebhookRejected:
-            WEBHOOK_SIGNATURE_ERRORS.labels(platform=endpoint).inc()
-            return _count(endpoint, "rate_limited", started, _error(429, "Too many invalid signatures."))
+            prechecked = _authenticate(request, adapter)
+        except WebhookRejected as rejection:
+            if rejection.signature:
+                WEBHOOK_SIGNATURE_ERRORS.labels(platform=endpoint).inc()
+                return _count(endpoint, "rate_limited", started, _error(429, "Too many invalid signatures."))
 
-    log = _start_log(request, endpoint, ip, body)
+    log = _start_log(request, endpoint, ip, request.body)
     try:
-        routed = _route(request, adapter)
-        adapter.verify(request, routed[0][0] if routed else None)
+        routed = prechecked if prechecked is not None else _authenticate(request, adapter)
     except WebhookRejected as rejection:
         if rejection.signature:
             WEBHOOK_SIGNATURE_ERRORS.labels(platform=endpoint).inc()
@@ -164,6 +149,13 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
     acknowledgement = getattr(adapter, "acknowledgement", None)
     response = acknowledgement() if acknowledgement else JsonResponse({"status": result.status})
     return _count(endpoint, result.status, started, response)
+
+
+def _authenticate(request: HttpRequest, adapter: PlatformAdapter) -> list[tuple[Any, Any]]:
+    """Route, then verify against the first routed account (or the platform-wide secret)."""
+    routed = _route(request, adapter)
+    adapter.verify(request, routed[0][0] if routed else None)
+    return routed
 
 
 def _route(request: HttpRequest, adapter: PlatformAdapter) -> list[tuple[Any, Any]]:
