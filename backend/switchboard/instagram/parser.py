@@ -10,6 +10,7 @@ the `like_heart`, unsends (`is_deleted` → MessageDeleted), `is_unsupported` co
 from __future__ import annotations
 
 from switchboard.inbox.events import InboundEvent
+from switchboard.meta import messaging
 from switchboard.meta.messaging import iter_messaging, parse_messaging_event
 
 OBJECT = "instagram"
@@ -34,6 +35,4 @@ def parse_event(event: dict, *, account_id: str) -> list[InboundEvent]:
 
 
 def check_object(payload: dict) -> None:
-    if not isinstance(payload, dict) or payload.get("object") != OBJECT:
-        found = payload.get("object") if isinstance(payload, dict) else type(payload).__name__
-        raise ValueError(f"Expected an Instagram webhook body (object '{OBJECT}'), got {found!r}.")
+    messaging.check_object(payload, OBJECT, "an Instagram webhook body")

@@ -8,6 +8,7 @@ with a `sticker_id`, `delivery` receipts with `mids` (Instagram has none), and r
 from __future__ import annotations
 
 from switchboard.inbox.events import InboundEvent
+from switchboard.meta import messaging
 from switchboard.meta.messaging import iter_messaging, parse_messaging_event
 
 OBJECT = "page"
@@ -31,6 +32,4 @@ def parse_event(event: dict, *, page_id: str) -> list[InboundEvent]:
 
 
 def check_object(payload: dict) -> None:
-    if not isinstance(payload, dict) or payload.get("object") != OBJECT:
-        found = payload.get("object") if isinstance(payload, dict) else type(payload).__name__
-        raise ValueError(f"Expected a Messenger webhook body (object '{OBJECT}'), got {found!r}.")
+    messaging.check_object(payload, OBJECT, "a Messenger webhook body")

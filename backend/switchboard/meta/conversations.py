@@ -37,13 +37,6 @@ def conversation_fields(messages_page_size: int = MESSAGES_PAGE_SIZE) -> str:
     return f"id,updated_time,participants,messages.limit({messages_page_size}){{{MESSAGE_FIELDS}}}"
 
 
-@dataclasses.dataclass
-class HistoryStats:
-    """Filled while the generator runs: how many conversations were read."""
-
-    conversations: int = 0
-
-
 def fetch_history(
     client: GraphClient,
     *,
@@ -51,7 +44,6 @@ def fetch_history(
     platform: str,
     business_id: str,
     since: datetime | None,
-    stats: HistoryStats | None = None,
     conversations_page_size: int = CONVERSATIONS_PAGE_SIZE,
     messages_page_size: int = MESSAGES_PAGE_SIZE,
 ) -> Iterator[InboundEvent]:
@@ -72,8 +64,6 @@ def fetch_history(
             if since is not None and updated is not None and updated < since:
                 return  # newest first: every conversation after this one is older still
             messages = _conversation_messages(client, conversation, since, messages_page_size)
-            if stats is not None:
-                stats.conversations += 1
             yield from _events(conversation, reversed(messages), business_id)
         after = _next_cursor(page)
         if after is None:

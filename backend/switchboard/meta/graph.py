@@ -13,10 +13,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from switchboard.inbox.media import Fetched
 
 # Codes Meta documents as "try again later": API / app / user / page rate limits, temporary outages, and the
 # WhatsApp Cloud throughput and service errors.
@@ -180,7 +183,7 @@ class GraphClient:
             file_size=_as_int(body.get("file_size")),
         )
 
-    def media_download(self, url: str) -> Any:
+    def media_download(self, url: str) -> Fetched:
         """Download a media URL with the bearer, through the SSRF-safe fetcher (returns `inbox.media.Fetched`)."""
         from switchboard.inbox.media import media_fetch
 

@@ -19,10 +19,6 @@ from typing import Any
 from switchboard.meta.graph import RECONNECT_CODES, TRANSIENT_CODES, GraphClient, GraphError
 from switchboard.platforms.registry import SendResult
 
-# Throttling and temporary outages, on top of what graph.py already calls transient: 80007 is the WhatsApp Business
-# Account rate limit, 131056 the pair rate limit (same sender and recipient too often).
-SEND_TRANSIENT_CODES = TRANSIENT_CODES | {2, 4, 80007, 130429, 131056}
-
 # Sentences for agents, by Meta error code (WhatsApp Cloud and Messenger / Instagram share the numbering).
 SENTENCES: dict[int, str] = {
     131047: (
@@ -75,7 +71,7 @@ def classify(exc: GraphError) -> SendResult:
     needs_reconnect = exc.needs_reconnect or code in RECONNECT_CODES
     transient = not needs_reconnect and (
         exc.transient
-        or code in SEND_TRANSIENT_CODES
+        or code in TRANSIENT_CODES  # graph.py's list: throttling (4, 80007, 130429, 131056 …) and outages
         or (exc.status is not None and (exc.status >= 500 or exc.status == 429))
     )
     if code is not None:

@@ -85,6 +85,14 @@ _SHARE_KINDS = {
 # --- entry point helpers ------------------------------------------------------------------------------------------
 
 
+def check_object(payload: dict, expected: str, body_name: str) -> None:
+    """Raise ValueError unless `payload` is a webhook body of `object` `expected` (`body_name` names it in the error,
+    e.g. "a Messenger webhook body")."""
+    if not isinstance(payload, dict) or payload.get("object") != expected:
+        found = payload.get("object") if isinstance(payload, dict) else type(payload).__name__
+        raise ValueError(f"Expected {body_name} (object '{expected}'), got {found!r}.")
+
+
 def iter_messaging(payload: dict) -> list[tuple[str, dict]]:
     """Every messaging event of a webhook body as (entry id, event), from every entry and both `messaging` and
     `standby`, in payload order. Entries without messaging events (e.g. `changes` for comments) give nothing."""

@@ -130,3 +130,27 @@ def assert_stored_as_parsed(delivery: Delivery, account: Any, events: list[Any])
         assert stored.attachments.count() == len(event.attachments)
     if any(isinstance(e, InboundMessage) for e in events):
         assert "message.created" in delivery.event_names
+
+
+def load_fixture(app: str, name: str) -> Any:
+    """A JSON fixture of `app`'s tests, named with or without its `.json`."""
+    import json
+
+    return json.loads(fixture_bytes(app, name if name.endswith(".json") else f"{name}.json").decode("utf-8"))
+
+
+def unused_fixtures(app: str, *, exclude: str | None = None) -> list[str]:
+    """The fixtures of `app` that no test module of the app names in quotes (with or without the extension).
+    `exclude` is a test module (its `__file__`) whose text does not count, e.g. the module asking."""
+    import re
+
+    tests = Path(__file__).resolve().parent.parent / app / "tests"
+    skip = Path(exclude).resolve() if exclude else None
+    sources = "\n".join(
+        path.read_text(encoding="utf-8") for path in sorted(tests.rglob("test_*.py")) if path.resolve() != skip
+    )
+    return [
+        path.name
+        for path in sorted((tests / "fixtures").iterdir())
+        if path.is_file() and not re.search(rf"[\"']{re.escape(path.stem)}(?:{re.escape(path.suffix)})?[\"']", sources)
+    ]

@@ -62,19 +62,19 @@ def fetch_cloud_media(attachment: Attachment, account: PlatformAccount) -> Fetch
         if attachment.source_url:  # some webhooks carry a URL instead of an id
             return client.media_download(attachment.source_url)
         raise MediaFailed("the webhook carried neither a media id nor a URL")
-    # The URL Graph hands out lives for minutes; one 404 (expired) earns exactly one fresh lookup.
-    for attempt in range(2):
+
+    def download_fresh_url() -> Fetched:
         try:
             media = client.media_get(attachment.media_id, phone_number_id=account.external_id)
         except GraphError as exc:
             raise _graph_failure(exc) from exc
-        try:
-            return client.media_download(media.url)
-        except MediaNotFound:
-            if attempt == 0:
-                continue
-            raise
-    raise MediaFailed("unreachable")  # pragma: no cover
+        return client.media_download(media.url)
+
+    # The URL Graph hands out lives for minutes; one 404 (expired) earns exactly one fresh lookup.
+    try:
+        return download_fresh_url()
+    except MediaNotFound:
+        return download_fresh_url()
 
 
 # --- Twilio -------------------------------------------------------------------------------------------------------

@@ -123,26 +123,6 @@ def _check_window(conversation: Conversation, *, template: bool) -> None:
 
 
 # --- events -----------------------------------------------------------------------------------------------------------
-def _message_event_on_commit(organization_id: int, message_id: int, event: str) -> None:
-    def payload() -> dict[str, Any]:
-        from switchboard.inbox.api.serializers import MessageSerializer
-
-        message = selectors.message_queryset().filter(pk=message_id).first()
-        return MessageSerializer(message).data if message is not None else {"id": message_id}
-
-    realtime.send_event_on_commit(organization_id, event, payload)
-
-
-def _conversation_updated_on_commit(organization_id: int, conversation_id: int) -> None:
-    def payload() -> dict[str, Any]:
-        from switchboard.inbox.api.serializers import ConversationSerializer
-
-        conversation = selectors.conversation_queryset().filter(pk=conversation_id).first()
-        return ConversationSerializer(conversation).data if conversation is not None else {"id": conversation_id}
-
-    realtime.send_event_on_commit(organization_id, realtime.CONVERSATION_UPDATED, payload)
-
-
 def _enqueue_send_on_commit(message_id: int) -> None:
     def enqueue() -> None:
         from switchboard.inbox.tasks.outbound import send_message_task
@@ -327,8 +307,8 @@ def message_send(
             Conversation.objects.filter(pk=conversation.pk, last_message_at__lte=now).update(
                 last_message_at=now, last_message_preview=message_preview(kind, text), updated_at=now
             )
-            _message_event_on_commit(organization_id, message.pk, realtime.MESSAGE_CREATED)
-            _conversation_updated_on_commit(organization_id, conversation.pk)
+            realtime.message_event_on_commit(organization_id, message.pk, realtime.MESSAGE_CREATED)
+            realtime.conversation_event_on_commit(organization_id, conversation.pk)
             _enqueue_send_on_commit(message.pk)
     except Exception:
         if upload is not None and attachment_fields is not None:
@@ -360,7 +340,7 @@ def message_retry(*, organization: Organization | int, message: Message, by: Use
             updated_at=timezone.now(),
         )
         if changed:
-            _message_event_on_commit(organization_id, message.pk, realtime.MESSAGE_UPDATED)
+            realtime.message_event_on_commit(organization_id, message.pk, realtime.MESSAGE_UPDATED)
             _enqueue_send_on_commit(message.pk)
     logger.info("message %s retried by %s", message.pk, by)
     return selectors.message_get(organization=organization_id, pk=message.pk)
@@ -463,7 +443,7 @@ def _record_sent(message: Message, platform_message_id: str) -> None:
         Message.objects.filter(pk=message.pk, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).update(
             status=MessageStatus.SENT, error_code="", error_message="", updated_at=now
         )
-        _message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
+        realtime.message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
     logger.info("message %s sent as %s", message.pk, platform_message_id or "(no id)")
 
 
@@ -490,7 +470,7 @@ def _store_platform_id(message: Message, platform_message_id: str) -> None:
     logger.warning("message %s: dropping echo copy %s of the same platform message", message.pk, twin.pk)
     twin.delete()
     unset.update(platform_message_id=platform_message_id)
-    _conversation_updated_on_commit(message.organization_id, message.conversation_id)
+    realtime.conversation_event_on_commit(message.organization_id, message.conversation_id)
 
 
 def _record_retrying(message: Message, result: SendResult, *, attempt: int, countdown: float) -> None:
@@ -502,7 +482,7 @@ def _record_retrying(message: Message, result: SendResult, *, attempt: int, coun
         Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
             status=MessageStatus.QUEUED, error_code=result.error_code, error_message=note, updated_at=timezone.now()
         )
-        _message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
+        realtime.message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
     logger.info(
         "message %s: attempt %s failed (%s), retrying in %ss", message.pk, attempt, result.error_code, countdown
     )
@@ -513,7 +493,7 @@ def _record_failed(message: Message, code: str, sentence: str) -> None:
         Message.objects.filter(pk=message.pk, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).update(
             status=MessageStatus.FAILED, error_code=code[:32], error_message=sentence, updated_at=timezone.now()
         )
-        _message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
+        realtime.message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
     logger.info("message %s failed: %s %s", message.pk, code, sentence)
 
 
@@ -522,11 +502,14 @@ def sends_read_receipts(account: PlatformAccount) -> bool:
     return bool((account.settings or {}).get("send_read_receipts", True))
 
 
+def _may_send_read_receipt(account: PlatformAccount) -> bool:
+    return sends_read_receipts(account) and account.is_active and not account.needs_reconnect
+
+
 def read_receipt_on_commit(*, conversation: Conversation, message_id: int | None = None) -> None:
     """After the agent's read commits, tell the customer (asynchronously): for `message_id`, or the newest inbound
     message of the conversation that the platform knows by id."""
-    account = conversation.platform_account
-    if not sends_read_receipts(account) or not account.is_active or account.needs_reconnect:
+    if not _may_send_read_receipt(conversation.platform_account):
         return
     if message_id is None:
         message_id = (
@@ -561,7 +544,7 @@ def read_receipt_send(*, message_id: int) -> str:
     if message is None or not message.platform_message_id:
         return "missing"
     account = message.platform_account
-    if not sends_read_receipts(account) or not account.is_active or account.needs_reconnect:
+    if not _may_send_read_receipt(account):
         return "disabled"
     mark_read = getattr(adapter_for(account), "mark_read", None)
     if mark_read is None:

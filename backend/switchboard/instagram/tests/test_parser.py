@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from switchboard.inbox.events import InboundMessage, MessageDeleted, Reaction, ReadReceipt
 from switchboard.inbox.models import MessageKind, MessageStatus
 from switchboard.instagram.parser import parse, parse_event
+from switchboard.webhooks.testing import load_fixture, unused_fixtures
 
-TESTS = Path(__file__).resolve().parent
-FIXTURES = TESTS / "fixtures"
 IG = "17841400000000001"
 IGSID = "1389246571038265"
 IGSID2 = "1520947368125573"
@@ -30,7 +26,7 @@ AT = ms(T)
 
 
 def load(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return load_fixture("instagram", name)
 
 
 def only_event(name: str):
@@ -275,10 +271,5 @@ def test_parse_event_is_the_per_event_form_of_parse():
 
 
 def test_every_fixture_is_used_by_a_test():
-    sources = "\n".join(path.read_text(encoding="utf-8") for path in TESTS.glob("test_*.py"))
-    unused = [
-        path.name
-        for path in sorted(FIXTURES.iterdir())
-        if path.is_file() and not re.search(rf"[\"']{re.escape(path.stem)}(?:{re.escape(path.suffix)})?[\"']", sources)
-    ]
+    unused = unused_fixtures("instagram")
     assert not unused, f"Fixtures used by no test: {unused}"

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import copy
-import json
-import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from switchboard.inbox.events import InboundMessage, MessageDeleted, Reaction, ReadReceipt
 from switchboard.inbox.models import MessageKind, MessageStatus
 from switchboard.messenger.parser import parse, parse_event
+from switchboard.webhooks.testing import load_fixture, unused_fixtures
 
-TESTS = Path(__file__).resolve().parent
-FIXTURES = TESTS / "fixtures"
 PAGE = "109876543210987"
 PSID = "7281946350172634"
 PSID2 = "6930418275610493"
@@ -30,7 +26,7 @@ AT = ms(T)
 
 
 def load(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return load_fixture("messenger", name)
 
 
 def events_of(name: str) -> list:
@@ -344,10 +340,5 @@ def test_deleted_messages_are_not_a_messenger_concept_but_parse_the_same_way():
 
 
 def test_every_fixture_is_used_by_a_test():
-    sources = "\n".join(path.read_text(encoding="utf-8") for path in TESTS.glob("test_*.py"))
-    unused = [
-        path.name
-        for path in sorted(FIXTURES.iterdir())
-        if path.is_file() and not re.search(rf"[\"']{re.escape(path.stem)}(?:{re.escape(path.suffix)})?[\"']", sources)
-    ]
+    unused = unused_fixtures("messenger")
     assert not unused, f"Fixtures used by no test: {unused}"

@@ -16,6 +16,7 @@ never drags in the others).
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,10 @@ from switchboard.inbox.models import MessageKind
 # 1e11 read as seconds is the year 5138; read as milliseconds it is March 1973. Every real WhatsApp timestamp is
 # far from that line, so it tells seconds (message bodies) from milliseconds (WAHA envelopes, some engines) safely.
 _MILLISECONDS_FROM = 100_000_000_000
+
+# A phone number as WhatsApp ids and Twilio addresses carry it: digits, optionally after `+`. Business-scoped user ids
+# (`US.13491208655302741918`) and usernames do not match.
+PHONE = re.compile(r"\+?\d{5,20}")
 
 
 def to_datetime(value: Any, *, what: str = "timestamp") -> datetime:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from typing import Any
 
 from switchboard.inbox.events import (
@@ -36,7 +35,7 @@ from switchboard.inbox.events import (
     StatusUpdate,
 )
 from switchboard.inbox.models import MessageKind, MessageStatus
-from switchboard.whatsapp.parsers import as_dict, as_float, as_list, as_str, compact, to_datetime
+from switchboard.whatsapp.parsers import PHONE, as_dict, as_float, as_list, as_str, compact, to_datetime
 
 _MEDIA_TYPES = {
     "image": MessageKind.IMAGE,
@@ -53,9 +52,6 @@ _STATUSES = {
     "played": MessageStatus.READ,  # a played voice note has certainly been seen
     "failed": MessageStatus.FAILED,
 }
-
-# WhatsApp ids of people are digits (wa_id, `from`); business-scoped user ids look like `US.13491208655302741918`.
-_PHONE = re.compile(r"\+?\d{5,20}")
 
 
 def iter_changes(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -272,7 +268,7 @@ def _sender(message: dict[str, Any], contacts: list[dict[str, Any]]) -> ContactP
         entry = None if contradicts else only
     entry = entry or {}
     profile = as_dict(entry.get("profile"))
-    phone = next((v for v in (sender, as_str(entry.get("wa_id"))) if _PHONE.fullmatch(v)), "")
+    phone = next((v for v in (sender, as_str(entry.get("wa_id"))) if PHONE.fullmatch(v)), "")
     user_id = user_id or as_str(entry.get("user_id")) or (sender if sender and not phone else "")
     external_id = phone or user_id
     if not external_id:
@@ -301,9 +297,7 @@ def _parse_status(status: Any) -> InboundEvent | None:
     if name == "deleted":
         return MessageDeleted(
             platform_message_id=message_id,
-            contact=ContactProfile(
-                external_id=recipient, phone_number=recipient if _PHONE.fullmatch(recipient) else ""
-            ),
+            contact=ContactProfile(external_id=recipient, phone_number=recipient if PHONE.fullmatch(recipient) else ""),
             timestamp=timestamp,
             raw=status,
         )

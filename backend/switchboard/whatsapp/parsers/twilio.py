@@ -28,7 +28,7 @@ from typing import Any
 
 from switchboard.inbox.events import AttachmentRef, ContactProfile, InboundEvent, InboundMessage, StatusUpdate
 from switchboard.inbox.models import MessageKind, MessageStatus
-from switchboard.whatsapp.parsers import as_float, as_str, compact, kind_for_mime
+from switchboard.whatsapp.parsers import PHONE, as_float, as_str, compact, kind_for_mime
 
 _PREFIX = "whatsapp:"
 
@@ -57,7 +57,6 @@ _MEDIA_KINDS = {
 }
 
 _MEDIA_URL = re.compile(r"MediaUrl(\d+)")
-_E164 = re.compile(r"\+?\d{5,20}")
 
 _REFERRAL_FIELDS = {
     "ReferralBody": "body",
@@ -140,7 +139,7 @@ def _contact(params: dict[str, str]) -> ContactProfile:
     if not sender:
         raise ValueError("the Twilio message has no 'From'")
     name = as_str(params.get("ProfileName"))
-    if _E164.fullmatch(sender):
+    if PHONE.fullmatch(sender):
         phone = sender if sender.startswith("+") else "+" + sender
         return ContactProfile(
             external_id=as_str(params.get("WaId")) or phone.lstrip("+"), name=name, phone_number=phone

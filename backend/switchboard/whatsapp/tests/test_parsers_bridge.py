@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +17,9 @@ from switchboard.inbox.events import (
     StatusUpdate,
 )
 from switchboard.inbox.models import MessageKind, MessageStatus
+from switchboard.webhooks.testing import load_fixture
 from switchboard.whatsapp.parsers import bridge
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOW = datetime(2026, 1, 1, 12, 30, tzinfo=UTC)
 AT_10 = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
 MARIA_CHAT = "14155550101@c.us"
@@ -30,7 +28,7 @@ MARIA_UNNAMED = ContactProfile(external_id=MARIA_CHAT, phone_number="14155550101
 
 
 def load(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_fixture("whatsapp", name)
 
 
 def events_of(name: str) -> list[InboundEvent]:

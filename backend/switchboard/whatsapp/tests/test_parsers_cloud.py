@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +17,9 @@ from switchboard.inbox.events import (
     StatusUpdate,
 )
 from switchboard.inbox.models import MessageKind, MessageStatus
+from switchboard.webhooks.testing import load_fixture
 from switchboard.whatsapp.parsers import cloud
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PHONE_NUMBER_ID = "106540352242922"
 AT_10 = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
 MARIA = ContactProfile(external_id="14155550101", name="Maria Lopez", phone_number="14155550101")
@@ -29,7 +27,7 @@ OUR_MESSAGE = "wamid.HBgLMTQxNTU1NTAxMDEVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA"
 
 
 def load(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_fixture("whatsapp", name)
 
 
 def events_of(name: str) -> list[InboundEvent]:

@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from switchboard.webhooks.testing import unused_fixtures
+
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
 NAME = re.compile(r"(cloud|twilio|bridge)__[a-z0-9_]+?__[a-z0-9_]+\.(json|txt)")
@@ -20,10 +22,7 @@ def fixture_files() -> list[Path]:
 
 def test_every_fixture_is_used_by_some_test():
     # Every test module of this app counts (the webhook tests use the same fixtures), this one excepted.
-    this = Path(__file__).resolve()
-    modules = [path for path in sorted(TESTS.rglob("test_*.py")) if path.resolve() != this]
-    sources = "\n".join(path.read_text(encoding="utf-8") for path in modules)
-    unused = [path.name for path in fixture_files() if path.name not in sources]
+    unused = unused_fixtures("whatsapp", exclude=__file__)
     assert not unused, f"fixtures used by no test: {unused}"
 
 

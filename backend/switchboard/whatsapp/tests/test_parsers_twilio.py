@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 
 from switchboard.inbox.events import AttachmentRef, ContactProfile, InboundMessage, StatusUpdate
 from switchboard.inbox.models import MessageKind, MessageStatus
+from switchboard.webhooks.testing import fixture_bytes
 from switchboard.whatsapp.parsers import twilio
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOW = datetime(2026, 1, 1, 12, 30, tzinfo=UTC)
 OUR_NUMBER = "+14155238886"
 ACCOUNT_SID = "AC" + "a" * 32
@@ -22,7 +21,7 @@ OUTBOUND_SID = "SMe8f90a1b2c3d4e5f60718293a4b5c6d7"
 
 def params(name: str) -> dict[str, str]:
     """Decoded exactly as the webhook pipeline decodes Twilio's form body."""
-    body = (FIXTURES / name).read_text(encoding="ascii")
+    body = fixture_bytes("whatsapp", name).decode("ascii")
     assert not body.endswith("\n"), "a Twilio fixture is the exact body Twilio posts"
     return dict(parse_qsl(body, keep_blank_values=True, strict_parsing=True))
 
