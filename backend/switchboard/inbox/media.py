@@ -790,7 +790,7 @@ def _attachment_record_stored(
                 "filename", "updated_at",
             ]
         )  # fmt: skip
-        message_updated_on_commit(organization_id=locked.organization_id, message_id=locked.message_id)
+        realtime.message_event_on_commit(locked.organization_id, locked.message_id)
     return locked
 
 
@@ -802,7 +802,7 @@ def attachment_mark_failed(*, attachment: Attachment, reason: str, rejected: boo
             status=status, error=reason[:2000], updated_at=timezone.now()
         )
         if updated:
-            message_updated_on_commit(organization_id=attachment.organization_id, message_id=attachment.message_id)
+            realtime.message_event_on_commit(attachment.organization_id, attachment.message_id)
     logger.info("attachment %s %s: %s", attachment.pk, status, reason)
     attachment.refresh_from_db()
     return attachment
@@ -818,16 +818,3 @@ def attachment_note_retry(*, attachment: Attachment, reason: str, attempt: int, 
 def message_media_settled(*, message_id: int) -> bool:
     """True once no attachment of the message is still pending (stored, failed or rejected, all of them)."""
     return not Attachment.objects.filter(message_id=message_id, status=AttachmentStatus.PENDING).exists()
-
-
-def message_updated_on_commit(*, organization_id: int, message_id: int) -> None:
-    """`message.updated` with the committed message (MessageSerializer, the REST shape) to every member."""
-
-    def payload() -> dict[str, Any]:
-        from switchboard.inbox.api.serializers import MessageSerializer
-        from switchboard.inbox.selectors import message_queryset
-
-        message = message_queryset().filter(pk=message_id).first()
-        return MessageSerializer(message).data if message is not None else {"id": message_id}
-
-    realtime.send_event_on_commit(organization_id, realtime.MESSAGE_UPDATED, payload)

@@ -75,6 +75,11 @@ def image_urls(image: ListingImage, *, absolute: bool = False) -> dict[str, str 
 
 
 # --- the card -----------------------------------------------------------------------------------------------------
+def verified_with_photos(images: list[ListingImage]) -> bool:
+    """Photos arrived from the field (a contact's conversation), not only uploads from the office."""
+    return any(image.source == ImageSource.ATTACHMENT for image in images)
+
+
 def _price(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -95,8 +100,7 @@ def card_core(listing: Listing) -> dict[str, Any]:
         "description": listing.description,
         "status": listing.status,
         "image_count": len(images),
-        # Photos that arrived from the field (a contact's conversation), not only uploads from the office.
-        "verified_with_photos": any(image.source == ImageSource.ATTACHMENT for image in images),
+        "verified_with_photos": verified_with_photos(images),
         "image_files": [
             {"id": image.pk, "file": image.filename, "thumbnail": image.thumbnail_filename} for image in images
         ],

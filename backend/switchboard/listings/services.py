@@ -81,17 +81,6 @@ def _card_changed_on_commit(*, listing: Listing, notice: dict[str, Any] | None =
     realtime.send_event_on_commit(organization_id, realtime.CARD_UPDATE, payload)
 
 
-def _message_created_on_commit(*, organization_id: int, message_id: int) -> None:
-    def payload() -> dict[str, Any]:
-        from switchboard.inbox.api.serializers import MessageSerializer
-        from switchboard.inbox.selectors import message_queryset
-
-        message = message_queryset().filter(pk=message_id).first()
-        return MessageSerializer(message).data if message is not None else {"id": message_id}
-
-    realtime.send_event_on_commit(organization_id, realtime.MESSAGE_CREATED, payload)
-
-
 # --- listings -----------------------------------------------------------------------------------------------------
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     values = {name: data[name] for name in LISTING_FIELDS if name in data}
@@ -332,12 +321,12 @@ def listing_images_from_message(*, message_id: int) -> FiledImages | None:
         seen_attachments = set(present.values_list("attachment_id", flat=True))
         seen_hashes = set(present.values_list("sha256", flat=True))
         position = _next_position(listing)
-        added = []
+        new_images = []
         for photo in photos:
             if photo.pk in seen_attachments or (photo.sha256 and photo.sha256 in seen_hashes):
                 continue
-            added.append(
-                ListingImage.objects.create(
+            new_images.append(
+                ListingImage(
                     organization_id=organization_id,
                     listing=listing,
                     attachment=photo,
@@ -350,11 +339,11 @@ def listing_images_from_message(*, message_id: int) -> FiledImages | None:
                     width=photo.width,
                     height=photo.height,
                     caption=photo.caption,
-                    position=position,
+                    position=position + len(new_images),
                 )
             )
             seen_hashes.add(photo.sha256)
-            position += 1
+        added = ListingImage.objects.bulk_create(new_images)
         if named_in_caption:
             # WhatsApp sends an album as one message per photo, the caption on the first only: link the contact
             # so the rest of the album (and later photos) find the same listing.
@@ -407,7 +396,7 @@ def _listing_card_note_create(
         is_read=True,
         timestamp=timezone.now(),
     )
-    _message_created_on_commit(organization_id=conversation.organization_id, message_id=message.pk)
+    realtime.message_event_on_commit(conversation.organization_id, message.pk, realtime.MESSAGE_CREATED)
     return message
 
 

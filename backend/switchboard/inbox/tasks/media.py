@@ -47,15 +47,12 @@ def enqueue_attachment_downloads(attachment_ids: Iterable[int]) -> None:
 
 @shared_task(bind=True, name="inbox.download_attachment", max_retries=MAX_RETRIES, ignore_result=True)
 def download_attachment_task(self, attachment_id: int) -> str:
-    attachment = (
-        Attachment.objects.select_related("organization", "message__platform_account").filter(pk=attachment_id).first()
-    )
+    attachment = Attachment.objects.select_related("message__platform_account").filter(pk=attachment_id).first()
     if attachment is None:
         return "missing"
-    organization = attachment.organization
     if attachment.status == AttachmentStatus.PENDING:
         try:
-            attachment = media.attachment_download(organization_id=organization.pk, attachment=attachment)
+            attachment = media.attachment_download(organization_id=attachment.organization_id, attachment=attachment)
         except media.MediaTransientError as exc:
             attempt, eager = self.request.retries + 1, bool(self.request.is_eager)
             if eager or self.request.retries >= self.max_retries:

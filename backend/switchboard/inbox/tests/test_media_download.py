@@ -292,51 +292,43 @@ def test_cloud_media_id_is_resolved_and_an_expired_url_is_asked_for_again(
     assert lookups[0].path.endswith(f"phone_number_id={account.external_id}")
 
 
-def test_cloud_expired_token_fails_and_says_reconnect(
-    server,
-    settings,
-    org,
-    make_account,
-    make_conversation,
-    make_message,
-    make_attachment,
+@pytest.fixture
+def cloud_lookup_answering(
+    server, settings, org, make_account, make_conversation, make_message, make_attachment,
     django_capture_on_commit_callbacks,
-):
-    settings.GRAPH_API_BASE = server.base_url
-    server.route(
-        f"/{settings.GRAPH_API_VERSION}/555",
-        Reply(
+):  # fmt: skip
+    """Run the task for a WhatsApp Cloud attachment whose Graph lookup of `media_id` answers `reply`."""
+
+    def run_with(media_id: str, reply: Reply):
+        settings.GRAPH_API_BASE = server.base_url
+        server.route(f"/{settings.GRAPH_API_VERSION}/{media_id}", reply)
+        account = make_account(org, Platform.WHATSAPP, Provider.META)
+        attachment = make_attachment(make_message(make_conversation(account), ""), media_id=media_id)
+        run(attachment, django_capture_on_commit_callbacks)
+        return attachment
+
+    return run_with
+
+
+def graph_error(status: int, body: bytes) -> Reply:
+    return Reply(status, {"Content-Type": "application/json"}, body)
+
+
+def test_cloud_expired_token_fails_and_says_reconnect(cloud_lookup_answering):
+    attachment = cloud_lookup_answering(
+        "555",
+        graph_error(
             401,
-            {"Content-Type": "application/json"},
             b'{"error":{"message":"Error validating access token","type":"OAuthException","code":190,'
             b'"error_subcode":463,"fbtrace_id":"AbC"}}',
         ),
     )
-    account = make_account(org, Platform.WHATSAPP, Provider.META)
-    attachment = make_attachment(make_message(make_conversation(account), ""), media_id="555")
-    run(attachment, django_capture_on_commit_callbacks)
     assert attachment.status == AttachmentStatus.FAILED
     assert "code 190/463" in attachment.error and "reconnect" in attachment.error and "AbC" in attachment.error
 
 
-def test_cloud_rate_limit_is_transient(
-    server,
-    settings,
-    org,
-    make_account,
-    make_conversation,
-    make_message,
-    make_attachment,
-    django_capture_on_commit_callbacks,
-):
-    settings.GRAPH_API_BASE = server.base_url
-    server.route(
-        f"/{settings.GRAPH_API_VERSION}/556",
-        Reply(400, {"Content-Type": "application/json"}, b'{"error":{"message":"Too many calls","code":4}}'),
-    )
-    account = make_account(org, Platform.WHATSAPP, Provider.META)
-    attachment = make_attachment(make_message(make_conversation(account), ""), media_id="556")
-    run(attachment, django_capture_on_commit_callbacks)
+def test_cloud_rate_limit_is_transient(cloud_lookup_answering):
+    attachment = cloud_lookup_answering("556", graph_error(400, b'{"error":{"message":"Too many calls","code":4}}'))
     assert attachment.status == AttachmentStatus.FAILED and "not retried in-process" in attachment.error
 
 

@@ -39,7 +39,7 @@ from switchboard.listings.api.serializers import (
     SendCardSerializer,
     card_display_data,
 )
-from switchboard.listings.models import ImageSource, Listing, ListingImage
+from switchboard.listings.models import Listing, ListingImage
 
 TAGS = ["listings"]
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such listing in your organization.")
@@ -62,7 +62,7 @@ def _images_data(listing: Listing) -> dict[str, Any]:
         "listing_id": listing.pk,
         "image_count": len(images),
         "image_urls": [url for url in urls if url],
-        "verified_with_photos": any(image.source == ImageSource.ATTACHMENT for image in images),
+        "verified_with_photos": cards.verified_with_photos(images),
         "images": images,
     }
 
