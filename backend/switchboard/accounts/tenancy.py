@@ -22,10 +22,28 @@ from switchboard.accounts.models import Membership, Organization, User
 ORGANIZATION_HEADER = "HTTP_X_ORGANIZATION"
 
 
+def organization_id_of(organization: Organization | int) -> int:
+    return organization if isinstance(organization, int) else organization.pk
+
+
+def ensure_owned(organization: Organization | int, obj: models.Model) -> int:
+    """Services are called with rows the caller already scoped; a row of another tenant is a bug, never a write.
+    Raises the model's DoesNotExist (a 404 in the API); returns the organization id."""
+    organization_id = organization_id_of(organization)
+    if obj.organization_id != organization_id:
+        raise type(obj).DoesNotExist(f"{type(obj).__name__} {obj.pk} is not in organization {organization_id}.")
+    return organization_id
+
+
+def is_id(value: object) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() then refuses (a 500 instead of a 404)."""
+    text = str(value)
+    return text.isascii() and text.isdigit()
+
+
 class TenantQuerySet(models.QuerySet):
     def for_organization(self, organization: Organization | int) -> TenantQuerySet:
-        organization_id = organization if isinstance(organization, int) else organization.pk
-        return self.filter(organization_id=organization_id)
+        return self.filter(organization_id=organization_id_of(organization))
 
 
 TenantManager = models.Manager.from_queryset(TenantQuerySet)
@@ -55,9 +73,7 @@ def resolve_membership(user: User, header_value: str | None) -> Membership:
     memberships = Membership.objects.filter(user=user).select_related("organization")
     if header_value:
         header_value = header_value.strip()
-        lookup = (
-            {"organization_id": int(header_value)} if header_value.isdigit() else {"organization__slug": header_value}
-        )
+        lookup = {"organization_id": int(header_value)} if is_id(header_value) else {"organization__slug": header_value}
         membership = memberships.filter(**lookup).first()
         if membership is None:
             raise UnknownOrganization()
@@ -70,7 +86,7 @@ def resolve_membership(user: User, header_value: str | None) -> Membership:
 
 def member_user_ids(organization: Organization | int) -> list[int]:
     """Everyone who should see the organization's inbox (the WebSocket groups to address)."""
-    organization_id = organization if isinstance(organization, int) else organization.pk
+    organization_id = organization_id_of(organization)
     return list(
         Membership.objects.filter(organization_id=organization_id, user__is_active=True).values_list(
             "user_id", flat=True
@@ -150,7 +166,7 @@ class TenantScopedViewMixin:
         queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
         value = self.kwargs[lookup_url_kwarg]  # type: ignore[attr-defined]
-        if self.lookup_field == "pk" and not str(value).isdigit():  # type: ignore[attr-defined]
+        if self.lookup_field == "pk" and not is_id(value):  # type: ignore[attr-defined]
             from django.http import Http404
 
             raise Http404

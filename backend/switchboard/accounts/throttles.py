@@ -14,20 +14,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.request import Request
 
 KEY_PREFIX = "accounts:login-attempts"
-
-
-def client_ip(request: Request) -> str:
-    """The address of the client. Behind the trusted proxy (nginx) it is the last X-Forwarded-For entry: the one
-    the proxy itself appended, which a client cannot forge; without `TRUST_FORWARDED_HEADERS` it is REMOTE_ADDR."""
-    if getattr(settings, "TRUST_FORWARDED_HEADERS", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def _digest(value: str) -> str:

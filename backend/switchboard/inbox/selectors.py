@@ -1,7 +1,8 @@
 """Inbox reads. Querysets here carry the joins the serializers need, so lists stay at a constant number of queries.
 
 `*_queryset()` are unscoped bases for `TenantScopedViewMixin.scoped_queryset()` (the mixin adds the tenant filter);
-`*_list` / `*_get` take the organization and are what services, tasks and consumers use.
+`*_get` take the organization and are what services use to re-read a row after writing it. (Lists are the API's:
+`scoped_queryset()` plus the filters and the cursor pagination's ordering.)
 """
 
 from __future__ import annotations
@@ -27,17 +28,9 @@ def message_queryset() -> QuerySet[Message]:
     )
 
 
-def conversation_list(*, organization: Organization | int) -> QuerySet[Conversation]:
-    return conversation_queryset().for_organization(organization).order_by("-last_message_at", "-id")
-
-
 def conversation_get(*, organization: Organization | int, pk: int) -> Conversation:
     """Raises Conversation.DoesNotExist for a missing or another tenant's conversation."""
     return conversation_queryset().for_organization(organization).get(pk=pk)
-
-
-def message_list(*, organization: Organization | int) -> QuerySet[Message]:
-    return message_queryset().for_organization(organization).order_by("-timestamp", "-id")
 
 
 def message_get(*, organization: Organization | int, pk: int) -> Message:

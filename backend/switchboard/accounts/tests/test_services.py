@@ -73,3 +73,11 @@ def test_two_owners_stepping_down_at_once_leave_one_owner(require_postgres, make
         thread.join(10)
     assert sorted(outcomes) == ["conflict", "demoted"]
     assert Membership.objects.filter(organization=org, role=Role.OWNER).count() == 1
+
+
+def test_unicode_digits_in_x_organization_are_a_404_not_a_crash(make_org, make_user):
+    from conftest import client_for
+
+    org = make_org()
+    response = client_for(make_user(org), None).get("/api/accounts/me/", HTTP_X_ORGANIZATION="²")
+    assert response.status_code == 404 and response.json()["code"] == "unknown_organization"

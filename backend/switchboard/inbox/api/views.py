@@ -104,8 +104,10 @@ class ConversationViewSet(
         conversation = self.get_object()
         query = _MessagesLimitQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        limit = min(query.validated_data["messages_limit"], selectors.MESSAGES_LIMIT_MAX)
-        messages = selectors.conversation_recent_messages(conversation=conversation, limit=limit)
+        # conversation_recent_messages caps the limit at MESSAGES_LIMIT_MAX.
+        messages = selectors.conversation_recent_messages(
+            conversation=conversation, limit=query.validated_data["messages_limit"]
+        )
         return Response(ConversationDetailSerializer(conversation, context={"messages": messages}).data)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

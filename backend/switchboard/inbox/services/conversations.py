@@ -26,7 +26,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from switchboard.accounts.models import Organization, User
-from switchboard.accounts.tenancy import member_user_ids
+from switchboard.accounts.tenancy import ensure_owned, member_user_ids
 from switchboard.inbox import realtime, selectors
 from switchboard.inbox.models import Conversation, Direction, Message
 from switchboard.inbox.services import outbound
@@ -34,18 +34,6 @@ from switchboard.inbox.services import outbound
 logger = logging.getLogger(__name__)
 
 _BULK_CHUNK = 1000
-
-
-def _organization_id(organization: Organization | int) -> int:
-    return organization if isinstance(organization, int) else organization.pk
-
-
-def _ensure_owned(organization: Organization | int, obj: Conversation | Message) -> int:
-    """Services are called with rows the caller already scoped; a row of another tenant is a bug, never a write."""
-    organization_id = _organization_id(organization)
-    if obj.organization_id != organization_id:
-        raise type(obj).DoesNotExist(f"{type(obj).__name__} {obj.pk} is not in organization {organization_id}.")
-    return organization_id
 
 
 # --- events ---------------------------------------------------------------------------------------------------------
@@ -83,16 +71,6 @@ def _conversations_updated_on_commit(rows: Iterable[tuple[int, int]], *, user_id
             )
 
 
-def _message_updated_on_commit(organization_id: int, message_id: int) -> None:
-    def payload() -> dict[str, Any]:
-        from switchboard.inbox.api.serializers import MessageSerializer
-
-        message = selectors.message_queryset().filter(pk=message_id).first()
-        return MessageSerializer(message).data if message is not None else {"id": message_id}
-
-    realtime.send_event_on_commit(organization_id, realtime.MESSAGE_UPDATED, payload)
-
-
 def _lock_conversation(conversation_id: int) -> int | None:
     """Take the conversation's row lock (no-op on SQLite, whose writers are serialized anyway); its unread_count."""
     return (
@@ -108,7 +86,7 @@ def conversation_archive(
     *, organization: Organization | int, conversation: Conversation, by: User | None
 ) -> Conversation:
     """Hide a conversation from the inbox, recording who and when. A new inbound message brings it back."""
-    organization_id = _ensure_owned(organization, conversation)
+    organization_id = ensure_owned(organization, conversation)
     now = timezone.now()
     with transaction.atomic():
         changed = Conversation.objects.filter(pk=conversation.pk, is_archived=False).update(
@@ -122,7 +100,7 @@ def conversation_archive(
 def conversation_unarchive(
     *, organization: Organization | int, conversation: Conversation, by: User | None
 ) -> Conversation:
-    organization_id = _ensure_owned(organization, conversation)
+    organization_id = ensure_owned(organization, conversation)
     now = timezone.now()
     with transaction.atomic():
         changed = Conversation.objects.filter(pk=conversation.pk, is_archived=True).update(
@@ -137,7 +115,7 @@ def _set_archived_many(
     *, conversations: QuerySet[Conversation], by: User | None, archived: bool, organization: Organization | int | None
 ) -> int:
     if organization is not None:
-        conversations = conversations.filter(organization_id=_organization_id(organization))
+        conversations = conversations.for_organization(organization)
     now = timezone.now()
     changes: dict[str, Any] = (
         {"is_archived": True, "archived_at": now, "archived_by": by}
@@ -182,7 +160,7 @@ def conversation_mark_all_read(
     *, organization: Organization | int, conversation: Conversation, by: User | None
 ) -> Conversation:
     """Mark every unread inbound message read and set unread_count from a recount (see the module docstring)."""
-    organization_id = _ensure_owned(organization, conversation)
+    organization_id = ensure_owned(organization, conversation)
     now = timezone.now()
     with transaction.atomic():
         counted = _lock_conversation(conversation.pk)
@@ -201,7 +179,7 @@ def conversation_mark_all_read(
 
 def message_mark_read(*, organization: Organization | int, message: Message, by: User | None) -> Message:
     """Mark one message read. Idempotent: only the call that flips `is_read` decrements the counter."""
-    organization_id = _ensure_owned(organization, message)
+    organization_id = ensure_owned(organization, message)
     now = timezone.now()
     with transaction.atomic():
         _lock_conversation(message.conversation_id)
@@ -212,7 +190,7 @@ def message_mark_read(*, organization: Organization | int, message: Message, by:
                     unread_count=F("unread_count") - 1, updated_at=now
                 )
                 outbound.read_receipt_on_commit(conversation=message.conversation, message_id=message.pk)
-            _message_updated_on_commit(organization_id, message.pk)
+            realtime.message_event_on_commit(organization_id, message.pk)
             _conversations_updated_on_commit([(message.conversation_id, organization_id)])
     return selectors.message_get(organization=organization_id, pk=message.pk)
 
@@ -222,7 +200,7 @@ def conversation_set_ai_enabled(
     *, organization: Organization | int, conversation: Conversation, by: User | None, enabled: bool
 ) -> Conversation:
     """Switch the AI assistant on or off for one conversation."""
-    organization_id = _ensure_owned(organization, conversation)
+    organization_id = ensure_owned(organization, conversation)
     with transaction.atomic():
         changed = (
             Conversation.objects.filter(pk=conversation.pk)

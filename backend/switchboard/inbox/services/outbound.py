@@ -38,6 +38,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from switchboard.accounts.models import Organization, User
+from switchboard.accounts.tenancy import ensure_owned
 from switchboard.common import ratelimit
 from switchboard.inbox import realtime, selectors
 from switchboard.inbox.models import (
@@ -84,17 +85,6 @@ CLOSED_DETAIL = (
     "The customer last wrote more than 7 days ago (or never): Messenger and Instagram allow no reply until they "
     "write again."
 )
-
-
-def _organization_id(organization: Organization | int) -> int:
-    return organization if isinstance(organization, int) else organization.pk
-
-
-def _ensure_owned(organization: Organization | int, obj: Conversation | Message) -> int:
-    organization_id = _organization_id(organization)
-    if obj.organization_id != organization_id:
-        raise type(obj).DoesNotExist(f"{type(obj).__name__} {obj.pk} is not in organization {organization_id}.")
-    return organization_id
 
 
 def _is_business_api_whatsapp(account: PlatformAccount) -> bool:
@@ -243,7 +233,7 @@ def message_send(
 ) -> Message:
     """Store an agent's message (outbound, `queued`) and have it sent. Raises ValidationError (bad input: 400) or
     SendRefused (not allowed now: 409)."""
-    organization_id = _ensure_owned(organization, conversation)
+    organization_id = ensure_owned(organization, conversation)
     account = conversation.platform_account
     text = (text or "").strip()
     chosen = [name for name, given in (("file", upload is not None), ("attachment_id", attachment_id is not None),
@@ -322,7 +312,7 @@ def message_send(
 
 def message_retry(*, organization: Organization | int, message: Message, by: User | None) -> Message:
     """Send a failed outbound message again: the same row goes back to `queued` and through the send task."""
-    organization_id = _ensure_owned(organization, message)
+    organization_id = ensure_owned(organization, message)
     if message.direction != Direction.OUTBOUND or message.status != MessageStatus.FAILED:
         raise SendRefused("Only a failed message sent from Switchboard can be retried.", code="not_retryable")
     conversation = selectors.conversation_get(organization=organization_id, pk=message.conversation_id)

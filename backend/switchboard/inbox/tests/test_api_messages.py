@@ -208,6 +208,7 @@ def test_unknown_ids_are_404(agent_client):
     assert agent_client.get(f"{URL}abc/").status_code == 404
 
 
-def test_sending_is_not_built_yet(agent_client, conversation):
+def test_messages_are_not_created_or_deleted_here(agent_client, conversation):
+    """Sending is POST /api/messages/conversations/<id>/messages/ (test_outbound_api.py), never this list."""
     assert agent_client.post(URL, {"text": "hi"}, format="json").status_code == 405
     assert agent_client.delete(detail(1)).status_code == 405
