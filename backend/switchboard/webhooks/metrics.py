@@ -8,6 +8,11 @@ WEBHOOK_REQUESTS = Counter(
 WEBHOOK_SIGNATURE_ERRORS = Counter(
     "webhook_signature_errors_total", "Deliveries refused for a missing or wrong signature.", ["platform"]
 )
+WEBHOOK_REFUSED_ACCOUNTS = Counter(
+    "webhook_refused_accounts_total",
+    "Accounts named in a delivery whose signature does not cover them (their parts are never processed).",
+    ["platform"],
+)
 MESSAGES_INGESTED = Counter("messages_ingested_total", "Messages stored, by platform and kind.", ["platform", "kind"])
 WEBHOOK_PROCESSING_SECONDS = Histogram(
     "webhook_processing_seconds",

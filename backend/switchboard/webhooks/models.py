@@ -33,6 +33,14 @@ class WebhookLog(models.Model):
     event_count = models.PositiveIntegerField(default=0)
     processing_time_ms = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
+    verified_accounts = models.JSONField(
+        default=list, blank=True, help_text="Ids of the accounts the signature proved; replays process only these."
+    )
+    refused_accounts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Parts refused because the signature does not cover their account: account, tenant, reason.",
+    )
     attempts = models.PositiveIntegerField(default=1)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)

@@ -1,8 +1,13 @@
-"""The one webhook pipeline every platform endpoint runs: log → verify → parse → process → respond.
+"""The one webhook pipeline every platform endpoint runs: route → verify → log → parse → process → respond.
 
-The raw delivery is committed as a `WebhookLog` before anything can fail, so whatever a platform delivered can be
-inspected and replayed. Signatures are checked before the body is trusted; a delivery with no connected account is
-acknowledged (200, `ignored`) so the platform stops retrying; processing runs in one transaction per delivery.
+The raw delivery is committed as a `WebhookLog` before it is acknowledged, so whatever a platform delivered can be
+inspected and replayed. Signatures are checked before the body is trusted, **for every account a delivery names**:
+one delivery may hold parts for several accounts (Meta batches entries and changes), and a part is processed only
+when the signature is valid for its own account. Parts the signature does not cover are refused and recorded on the
+log (`refused_accounts`) — never processed, never broadcast. Which accounts a delivery proved is stored with it
+(`verified_accounts`), and a replay processes those and no others: the signature itself is not stored.
+A delivery with no connected account is acknowledged (200, `ignored`) so the platform stops retrying; processing runs
+in one transaction per delivery.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from switchboard.inbox.services.ingest import MessageService, Outcome
 from switchboard.platforms.registry import PlatformAdapter, WebhookRejected
 from switchboard.webhooks.metrics import (
     WEBHOOK_PROCESSING_SECONDS,
+    WEBHOOK_REFUSED_ACCOUNTS,
     WEBHOOK_REQUESTS,
     WEBHOOK_SIGNATURE_ERRORS,
 )
@@ -39,6 +45,19 @@ _REDACTED_HEADERS = {"authorization", "cookie", "x-bridge-secret", "x-api-key", 
 _SIGNATURE_HEADERS = {"x-hub-signature-256", "x-hub-signature", "x-twilio-signature", "x-webhook-hmac"}
 _REDACTED_QUERY_PARAMS = {"secret", "token", "api_key", "hub.verify_token"}
 _INVALID_SIGNATURE_WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """What verification let through: the routed (account, part) pairs whose account the signature proves, and the
+    accounts it does not prove (`{"account_id", "organization_id", "external_id", "reason"}` each)."""
+
+    routed: list[tuple[Any, Any]]
+    refused: list[dict[str, Any]]
+
+    @property
+    def verified_account_ids(self) -> list[int]:
+        return list(dict.fromkeys(account.pk for account, _ in self.routed))
 
 
 @dataclass(frozen=True)
@@ -123,26 +142,39 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
         )
         return _count(endpoint, WebhookStatus.REJECTED, started, _error(413, "The body exceeds the size limit."))
 
-    # An IP that keeps sending bad signatures is answered without storing anything — unless this one is valid.
-    prechecked: list[tuple[Any, Any]] | None = None
-    if _over_invalid_limit(ip):
-        try:
-            prechecked = _authenticate(request, adapter)
-        except WebhookRejected as rejection:
-            if rejection.signature:
-                WEBHOOK_SIGNATURE_ERRORS.labels(platform=endpoint).inc()
-                return _count(endpoint, "rate_limited", started, _error(429, "Too many invalid signatures."))
-
-    log = _start_log(request, endpoint, ip, request.body)
     try:
-        routed = prechecked if prechecked is not None else _authenticate(request, adapter)
+        authenticated = _authenticate(request, adapter)
     except WebhookRejected as rejection:
         if rejection.signature:
             WEBHOOK_SIGNATURE_ERRORS.labels(platform=endpoint).inc()
+            # An IP that keeps sending bad signatures is answered without storing anything more.
+            if _over_invalid_limit(ip):
+                return _count(endpoint, "rate_limited", started, _error(429, "Too many invalid signatures."))
             _note_invalid_signature(ip)
+        log = _start_log(request, endpoint, ip, request.body)
         _finish_log(log, WebhookStatus.REJECTED, error=str(rejection), started=started)
         return _count(endpoint, WebhookStatus.REJECTED, started, _error(rejection.status_code, str(rejection)))
+    except Exception:
+        # Routing itself broke (a bug, or the database): keep the raw delivery for inspection; the 500 makes the
+        # platform retry. It is never replayed, since no account was proven.
+        _finish_log(
+            _start_log(request, endpoint, ip, request.body),
+            WebhookStatus.FAILED,
+            error="The delivery could not be routed and verified.",
+            started=started,
+        )
+        raise
 
+    log = _start_log(request, endpoint, ip, request.body, authenticated)
+    if authenticated.refused:
+        WEBHOOK_REFUSED_ACCOUNTS.labels(platform=endpoint).inc(len(authenticated.refused))
+        logger.warning(
+            "webhook %s: %d part(s) refused, the signature does not cover accounts %s",
+            log.pk,
+            len(authenticated.refused),
+            [refusal["account_id"] for refusal in authenticated.refused],
+        )
+    routed = authenticated.routed
     result = process_routed(log, adapter, routed, started=started)
     if result.status == WebhookStatus.REJECTED:
         return _count(endpoint, result.status, started, _error(400, result.error))
@@ -151,11 +183,36 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
     return _count(endpoint, result.status, started, response)
 
 
-def _authenticate(request: HttpRequest, adapter: PlatformAdapter) -> list[tuple[Any, Any]]:
-    """Route, then verify against the first routed account (or the platform-wide secret)."""
+def _authenticate(request: HttpRequest, adapter: PlatformAdapter) -> Authenticated:
+    """Route, then verify the signature for each routed account on its own. Parts whose account the signature does
+    not prove are refused; when it proves none of them (or, with nothing routed, fails the platform-wide secret),
+    the whole delivery is rejected (403)."""
     routed = _route(request, adapter)
-    adapter.verify(request, routed[0][0] if routed else None)
-    return routed
+    if not routed:
+        adapter.verify(request, None)
+        return Authenticated([], [])
+    proven: set[int] = set()
+    refused: dict[int, dict[str, Any]] = {}
+    first_rejection: WebhookRejected | None = None
+    for account, _ in routed:
+        if account.pk in proven or account.pk in refused:
+            continue
+        try:
+            adapter.verify(request, account)
+        except WebhookRejected as rejection:
+            first_rejection = first_rejection or rejection
+            refused[account.pk] = {
+                "account_id": account.pk,
+                "organization_id": account.organization_id,
+                "external_id": account.external_id,
+                "reason": str(rejection),
+            }
+        else:
+            proven.add(account.pk)
+    if not proven:
+        assert first_rejection is not None  # every routed account was refused
+        raise first_rejection
+    return Authenticated([(account, part) for account, part in routed if account.pk in proven], list(refused.values()))
 
 
 def _route(request: HttpRequest, adapter: PlatformAdapter) -> list[tuple[Any, Any]]:
@@ -221,9 +278,13 @@ def _delivery_status(outcomes: list[Outcome]) -> str:
     return WebhookStatus.IGNORED
 
 
-def _start_log(request: HttpRequest, endpoint: str, ip: str | None, body: bytes) -> WebhookLog:
+def _start_log(
+    request: HttpRequest, endpoint: str, ip: str | None, body: bytes, authenticated: Authenticated | None = None
+) -> WebhookLog:
     return WebhookLog.objects.create(
         platform=endpoint,
+        verified_accounts=authenticated.verified_account_ids if authenticated else [],
+        refused_accounts=authenticated.refused if authenticated else [],
         method=request.method or "",
         path=request.path[:500],
         query_string=redact_query(request.META.get("QUERY_STRING", "")),
@@ -285,7 +346,9 @@ def request_from_log(log: WebhookLog) -> HttpRequest:
 
 
 def replay_webhook(log: WebhookLog, adapter: PlatformAdapter) -> DeliveryResult:
-    """Process a stored delivery again. Its signature was checked when it arrived; rejected ones never replay."""
+    """Process a stored delivery again, as the first pass would have: only the parts of the accounts its signature
+    proved when it arrived (`verified_accounts`). Rejected deliveries never replay; parts refused then, or accounts
+    connected since, are never processed by a replay."""
     if log.status == WebhookStatus.REJECTED:
         return DeliveryResult(WebhookStatus.REJECTED, 0, "Rejected deliveries are never replayed.")
     request = request_from_log(log)
@@ -296,4 +359,5 @@ def replay_webhook(log: WebhookLog, adapter: PlatformAdapter) -> DeliveryResult:
     except (WebhookRejected, ValueError) as exc:
         _finish_log(log, WebhookStatus.FAILED, error=f"Replay could not route: {exc}")
         return DeliveryResult(WebhookStatus.FAILED, 0, str(exc))
-    return process_routed(log, adapter, routed)
+    proven = set(log.verified_accounts or [])
+    return process_routed(log, adapter, [(account, part) for account, part in routed if account.pk in proven])
