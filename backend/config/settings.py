@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent
@@ -201,9 +203,33 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env("JWT_SIGNING_KEY", SECRET_KEY),
 }
 
-# Login attempts allowed per window, per client IP and per email (see accounts/services.py).
+# Failed logins allowed per window (accounts/throttles.py): per account (email) across all addresses, and per client
+# IP across all accounts. The IP limit is much higher so that one person mistyping their password does not lock out
+# every colleague behind the same office address.
 LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10)
+LOGIN_IP_RATE_LIMIT = env_int("LOGIN_IP_RATE_LIMIT", 100)
 LOGIN_RATE_WINDOW_SECONDS = env_int("LOGIN_RATE_WINDOW_SECONDS", 300)
+# Sign-ups (register, and choosing a password from an invitation) per client IP per window, successful or not.
+REGISTRATION_RATE_LIMIT = env_int("REGISTRATION_RATE_LIMIT", 20)
+REGISTRATION_RATE_WINDOW_SECONDS = env_int("REGISTRATION_RATE_WINDOW_SECONDS", 3600)
+# Invitations: valid this long; at most INVITATION_RATE_LIMIT emails (invitations and resends) per organization a day.
+INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
+INVITATION_RATE_LIMIT = env_int("INVITATION_RATE_LIMIT", 100)
+
+# --- Email (invitations) ----------------------------------------------------------------------------------------
+# The console backend prints mail to the server's output under DEBUG; production sends through SMTP.
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Switchboard <no-reply@switchboard.local>")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Switchboard API",
@@ -229,10 +255,32 @@ SPECTACULAR_SETTINGS = {
 
 # --- Encryption of credentials at rest --------------------------------------------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation). Without one, a key is derived from
-# SECRET_KEY so the embedded default works; production must set its own (checked by `check --deploy`).
+# SECRET_KEY so the embedded default works; production must set its own (refused below).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY") or [
     base64.urlsafe_b64encode(hashlib.sha256(("field-encryption:" + SECRET_KEY).encode()).digest()).decode()
 ]
+
+# DEBUG=false is production: no server or worker starts on the embedded secrets (the public development key would let
+# anyone sign JWTs and media URLs and decrypt the stored credentials). Exempt: the test runner, and the commands that
+# only build or inspect the project without secrets (the image's collectstatic, `make lint`; `check` so that
+# `check --deploy` can still report sb.E001 / sb.E002).
+_argv = [*getattr(sys, "argv", []), "", ""]
+_NO_SECRETS_COMMAND = Path(_argv[0]).name in {"manage.py", "django-admin", "__main__.py"} and _argv[1] in {
+    "check",
+    "collectstatic",
+    "makemigrations",
+    "spectacular",
+}
+if not DEBUG and "PYTEST_VERSION" not in os.environ and not _NO_SECRETS_COMMAND:
+    _missing = [
+        *(["SECRET_KEY is empty or the embedded development key"] if SECRET_KEY in ("", _DEV_SECRET) else []),
+        *(["FIELD_ENCRYPTION_KEY is unset"] if not env_list("FIELD_ENCRYPTION_KEY") else []),
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"Refusing to start with DEBUG=false: {'; '.join(_missing)}. Set both (see .env.example), "
+            "or export DEBUG=true for local development."
+        )
 
 # --- Platforms ------------------------------------------------------------------------------------------------
 META_APP_SECRET = env("META_APP_SECRET")

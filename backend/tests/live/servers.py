@@ -36,6 +36,8 @@ def database_url_for(settings_dict: dict) -> str:
 def server_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     # Production settings (DEBUG off: no per-request static rescans, no query log), served over plain HTTP.
+    from django.conf import settings
+
     env.update(
         {
             "DEBUG": "false",
@@ -43,6 +45,12 @@ def server_env(**overrides: str) -> dict[str, str]:
             "SESSION_COOKIE_SECURE": "false",
             "CSRF_COOKIE_SECURE": "false",
             "LOG_LEVEL": "WARNING",
+            # DEBUG=false refuses the embedded secrets (config/settings.py): the server gets a SECRET_KEY of its own
+            # and this process's JWT signing and field encryption keys, so the tokens and the encrypted credentials
+            # made here are valid there.
+            "SECRET_KEY": "live-server-secret-key-for-loopback-tests-only-0123456789abcdef",
+            "JWT_SIGNING_KEY": settings.SIMPLE_JWT["SIGNING_KEY"],
+            "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         }
     )
     env.update(overrides)

@@ -61,7 +61,6 @@ def worker(require_postgres, require_redis, queue, tmp_path):
         REDIS_URL=settings.REDIS_URL,
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         CELERY_TASK_ALWAYS_EAGER="false",
-        SECRET_KEY=settings.SECRET_KEY,  # credentials are encrypted with a key derived from it
         GRAPH_API_BASE=vendor.url,
         SEND_RETRY_BACKOFF_SECONDS="0.5",
         DB_POOL_MIN_SIZE="1",

@@ -42,7 +42,6 @@ def test_webhook_reaches_own_tenant_websocket_only(require_postgres, require_red
     env = server_env(
         DATABASE_URL=database_url_for(connection.settings_dict),
         REDIS_URL=settings.REDIS_URL,
-        SECRET_KEY=settings.SECRET_KEY,
         META_APP_SECRET=META_APP_SECRET,
     )
     with running_server("daphne", env) as base_url:
