@@ -24,7 +24,7 @@ class InstagramAdapter(MessagingOutboundMixin, MetaWebhookAdapter):
 
     def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         parser.check_object(payload)
-        return route_messaging(self.platform, payload)
+        return route_messaging(self.platform, payload, self.provider)
 
     def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:
         return parser.parse_event(raw_event, account_id=account.external_id)

@@ -7,6 +7,9 @@ class InstagramConfig(AppConfig):
 
     def ready(self) -> None:
         from switchboard.instagram.adapter import InstagramAdapter
-        from switchboard.platforms.registry import register
+        from switchboard.platforms.models import Provider
+        from switchboard.platforms.registry import register, register_endpoint
 
-        register(InstagramAdapter())
+        register_endpoint("instagram", register(InstagramAdapter()))
+        # Inbound only: sandbox accounts' sends go through the sandbox app's adapter.
+        register_endpoint("sandbox-instagram", InstagramAdapter(provider=Provider.SANDBOX))

@@ -7,6 +7,9 @@ class MessengerConfig(AppConfig):
 
     def ready(self) -> None:
         from switchboard.messenger.adapter import MessengerAdapter
-        from switchboard.platforms.registry import register
+        from switchboard.platforms.models import Provider
+        from switchboard.platforms.registry import register, register_endpoint
 
-        register(MessengerAdapter())
+        register_endpoint("messenger", register(MessengerAdapter()))
+        # Inbound only: sandbox accounts' sends go through the sandbox app's adapter.
+        register_endpoint("sandbox-messenger", MessengerAdapter(provider=Provider.SANDBOX))

@@ -18,6 +18,8 @@ class Provider(models.TextChoices):
     META = "meta", "Meta Graph API"
     TWILIO = "twilio", "Twilio"
     BRIDGE = "bridge", "WhatsApp-Web bridge"
+    # Everything local: sends succeed without a vendor, for trying the product and for tests (docs/platforms.md).
+    SANDBOX = "sandbox", "Sandbox (local, no vendor)"
 
 
 class PlatformAccount(TenantModel):

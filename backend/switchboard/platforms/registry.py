@@ -112,6 +112,10 @@ class PlatformAdapter(Protocol):
 
 
 _ADAPTERS: dict[tuple[str, str], PlatformAdapter] = {}
+# Webhook endpoints: the name (stored as WebhookLog.platform) → the adapter whose inbound half (handshake, route,
+# verify, parse, acknowledgement) serves it. Usually the account adapter of that (platform, provider); the sandbox
+# endpoints speak a Meta format but route to sandbox accounts only.
+_ENDPOINTS: dict[str, PlatformAdapter] = {}
 
 
 def register(adapter: PlatformAdapter) -> PlatformAdapter:
@@ -132,3 +136,27 @@ def adapter_for(account: PlatformAccount) -> PlatformAdapter:
 
 def registered() -> dict[tuple[str, str], PlatformAdapter]:
     return dict(_ADAPTERS)
+
+
+def register_endpoint(name: str, adapter: PlatformAdapter) -> PlatformAdapter:
+    _ENDPOINTS[name] = adapter
+    return adapter
+
+
+def endpoint_adapter(name: str) -> PlatformAdapter:
+    try:
+        return _ENDPOINTS[name]
+    except KeyError:
+        raise LookupError(f"No webhook endpoint {name!r} is registered") from None
+
+
+def endpoint_for(platform: str, provider: str) -> str:
+    """The endpoint that receives deliveries for accounts of (platform, provider)."""
+    for name, adapter in _ENDPOINTS.items():
+        if (adapter.platform, adapter.provider) == (platform, provider):
+            return name
+    raise LookupError(f"No webhook endpoint receives {platform}/{provider} deliveries")
+
+
+def registered_endpoints() -> dict[str, PlatformAdapter]:
+    return dict(_ENDPOINTS)

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from switchboard.webhooks.endpoints import ENDPOINTS, adapter_for_endpoint
+from switchboard.webhooks.endpoints import adapter_for_endpoint, endpoint_names
 from switchboard.webhooks.pipeline import receive_webhook
 
 
 def webhook_endpoint(endpoint: str) -> Callable[[HttpRequest], HttpResponse]:
-    if endpoint not in ENDPOINTS:
+    if endpoint not in endpoint_names():
         raise ValueError(f"Unknown webhook endpoint {endpoint}")
 
     @csrf_exempt

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -53,6 +54,9 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
 
     def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:
         return cloud.parse_value(raw_event)
+
+    def business_ids(self, payload: Any) -> list[str]:
+        return [phone_number_id for phone_number_id, _ in cloud.iter_changes(payload)]
 
     # --- outbound: POST /{phone-number-id}/messages ---------------------------------------------------------------
     def send(self, message: Message) -> SendResult:
@@ -135,8 +139,31 @@ class WhatsAppTwilioAdapter:
     # MediaUrlN with basic auth (AccountSid:AuthToken); the redirect to the CDN is followed and checked.
     fetch_media = staticmethod(whatsapp_media.fetch_media)
 
+    delivery_content_type = "application/x-www-form-urlencoded"
+
     def handshake(self, request: HttpRequest) -> HttpResponse | None:
         return None
+
+    def sign_delivery(self, account: PlatformAccount, body: bytes, url: str) -> dict[str, str]:
+        """X-Twilio-Signature as Twilio computes it for a POST of `body` to `url` (send_webhook_fixture)."""
+        auth_token = account.credential("auth_token")
+        if not auth_token:
+            raise ValueError("The Twilio account has no auth_token credential to sign with.")
+        params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        return {"X-Twilio-Signature": RequestValidator(auth_token).compute_signature(url, params)}
+
+    def readdress(self, account: PlatformAccount, body: bytes) -> bytes:
+        """Our number (`To`, or `From` on status callbacks) and AccountSid become the account's."""
+        params = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        ours = "From" if twilio.is_status_callback(dict(params)) else "To"
+        sid = account.credential("account_sid")
+        replaced = [
+            (name, client.twilio_address(account.external_id) if name == ours else (sid or value))
+            if name in (ours, "AccountSid")
+            else (name, value)
+            for name, value in params
+        ]
+        return urlencode(replaced).encode()
 
     def acknowledgement(self) -> HttpResponse:
         """Twilio expects TwiML back; an empty <Response/> means: nothing to reply."""
@@ -219,8 +246,21 @@ class WhatsAppBridgeAdapter:
     # The callback's media URL on the bridge's host (credentials.base_url), with its API key.
     fetch_media = staticmethod(whatsapp_media.fetch_media)
 
+    delivery_content_type = "application/json"
+
     def handshake(self, request: HttpRequest) -> HttpResponse | None:
         return None
+
+    def sign_delivery(self, account: PlatformAccount, body: bytes, url: str) -> dict[str, str]:
+        """WAHA's X-Webhook-Hmac (hex HMAC-SHA512 of the body with the session's secret)."""
+        if not account.webhook_secret:
+            raise ValueError("The bridge account has no webhook_secret to sign with.")
+        return {"X-Webhook-Hmac": hmac.new(account.webhook_secret.encode(), body, hashlib.sha512).hexdigest()}
+
+    def readdress(self, account: PlatformAccount, body: bytes) -> bytes:
+        payload = json.loads(body)
+        key = next((k for k in ("session", "sessionId", "clientId") if k in payload), "session")
+        return json.dumps({**payload, key: account.external_id}).encode()
 
     @staticmethod
     def _session(request: HttpRequest, payload: Any) -> str:

@@ -6,9 +6,12 @@ class WhatsAppConfig(AppConfig):
     label = "whatsapp"
 
     def ready(self) -> None:
-        from switchboard.platforms.registry import register
+        from switchboard.platforms.models import Provider
+        from switchboard.platforms.registry import register, register_endpoint
         from switchboard.whatsapp.adapter import WhatsAppBridgeAdapter, WhatsAppCloudAdapter, WhatsAppTwilioAdapter
 
-        register(WhatsAppCloudAdapter())
-        register(WhatsAppTwilioAdapter())
-        register(WhatsAppBridgeAdapter())
+        register_endpoint("whatsapp", register(WhatsAppCloudAdapter()))
+        register_endpoint("twilio", register(WhatsAppTwilioAdapter()))
+        register_endpoint("bridge", register(WhatsAppBridgeAdapter()))
+        # Inbound only: sandbox accounts' sends go through the sandbox app's adapter.
+        register_endpoint("sandbox-whatsapp", WhatsAppCloudAdapter(provider=Provider.SANDBOX))
