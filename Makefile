@@ -17,7 +17,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 endif
 
-.PHONY: help install run test lint fmt e2e bench services worker beat build-frontend migrate seed clean
+.PHONY: help install run test lint fmt e2e bench services worker beat build-frontend migrate seed clean compose-env certs
 
 help:
 	@echo "make run      install, migrate, seed the demo agency and serve http://$(HOST):$(PORT) (embedded defaults)"
@@ -29,6 +29,8 @@ help:
 	@echo "make e2e     tests marked live (real daphne/Redis on loopback)"
 	@echo "make services   start local PostgreSQL and Redis on 127.0.0.1"
 	@echo "make build-frontend | migrate | seed | clean"
+	@echo "make compose-env   a .env for docker compose's local profile (http://localhost:8080, fresh secrets)"
+	@echo "make certs         a self-signed nginx/certs/{fullchain,privkey}.pem for testing the TLS profile"
 
 $(STAMP): $(BACKEND)/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +87,14 @@ worker: install
 
 beat: install
 	cd $(BACKEND) && $(BIN)/celery -A config beat --loglevel=INFO
+
+compose-env:
+	@$(PYTHON) tools/compose_env.py .env
+
+certs:
+	@mkdir -p nginx/certs
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost" \
+		-keyout nginx/certs/privkey.pem -out nginx/certs/fullchain.pem
 
 clean:
 	rm -rf $(VENV) $(BACKEND)/db.sqlite3 $(BACKEND)/staticfiles
