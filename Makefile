@@ -32,19 +32,27 @@ help:
 	@echo "make compose-env   a .env for docker compose's local profile (http://localhost:8080, fresh secrets)"
 	@echo "make certs         a self-signed nginx/certs/{fullchain,privkey}.pem for testing the TLS profile"
 
+# .env in the repository root, when present, is read by the commands that serve or run jobs (shell syntax:
+# KEY=value, quote values with spaces). Its values take precedence over variables already exported in the shell.
+LOAD_ENV = set -a; [ ! -f $(CURDIR)/.env ] || . $(CURDIR)/.env; set +a;
+
 $(STAMP): $(BACKEND)/pyproject.toml
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '$(BACKEND)[dev]'
-	touch $(STAMP)
+	@echo "==> [1/2] Python virtual environment in $(VENV)"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	@echo "==> [2/2] Backend dependencies (the first time takes a few minutes; pip shows each package)"
+	@set -o pipefail; $(VENV)/bin/python -m pip install --progress-bar on -e '$(BACKEND)[dev]' \
+		| { grep -v '^Requirement already satisfied' || true; }
+	@touch $(STAMP)
 
 install: $(STAMP)
 
 migrate: install
-	cd $(BACKEND) && $(BIN)/python manage.py migrate --noinput
+	@echo "==> Database migrations"
+	@$(LOAD_ENV) cd $(BACKEND) && $(BIN)/python manage.py migrate --noinput -v 0
 
 seed: migrate
-	cd $(BACKEND) && $(BIN)/python manage.py seed_demo
+	@$(LOAD_ENV) cd $(BACKEND) && $(BIN)/python manage.py seed_demo
 
 build-frontend:
 	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; \
@@ -52,9 +60,9 @@ build-frontend:
 
 run: export DEBUG ?= true
 run: seed build-frontend
-	cd $(BACKEND) && $(BIN)/python manage.py collectstatic --noinput -v 0
+	@$(LOAD_ENV) cd $(BACKEND) && $(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo "Serving on http://$(HOST):$(PORT)  (API docs: /api/docs/  admin: /admin/  WebSocket: /ws/messages/)"
-	cd $(BACKEND) && $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	@$(LOAD_ENV) cd $(BACKEND) && exec $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install
 	cd $(BACKEND) && $(BIN)/python -m tests.preflight
@@ -83,10 +91,10 @@ services:
 	@redis-cli -h 127.0.0.1 ping || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 
 worker: install
-	cd $(BACKEND) && $(BIN)/celery -A config worker --loglevel=INFO --concurrency=$${CELERY_CONCURRENCY:-4}
+	$(LOAD_ENV) cd $(BACKEND) && $(BIN)/celery -A config worker --loglevel=INFO --concurrency=$${CELERY_CONCURRENCY:-4}
 
 beat: install
-	cd $(BACKEND) && $(BIN)/celery -A config beat --loglevel=INFO
+	$(LOAD_ENV) cd $(BACKEND) && $(BIN)/celery -A config beat --loglevel=INFO
 
 compose-env:
 	@$(PYTHON) tools/compose_env.py .env
