@@ -92,3 +92,62 @@ class Membership(models.Model):
     @property
     def can_manage(self) -> bool:
         return self.role in MANAGER_ROLES
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"
+    # Stored only when a new invitation to the same address replaces one that had expired; a pending invitation past
+    # `expires_at` reads as expired everywhere (`current_status`).
+    EXPIRED = "expired", "Expired"
+
+
+class Invitation(models.Model):
+    """An offer of a role in an organization, addressed to an email; it becomes a Membership only when the person
+    who owns that address accepts it. The emailed token is stored as its SHA-256 digest: nobody — not the
+    inviter, not the Django admin, not a database dump — can read it back."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254, help_text="Lower-cased.")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+    status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    token_hash = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False, help_text="SHA-256 of the emailed token."
+    )
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    responded_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who accepted, declined or revoked it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(help_text="When the current token was issued (the last send or resend).")
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(status="pending"),
+                name="invitation_one_pending_per_email",
+            )
+        ]
+        indexes = [models.Index(fields=["email", "status"], name="invitation_email_status")]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization} ({self.role}, {self.current_status})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == InvitationStatus.PENDING and self.expires_at <= timezone.now()
+
+    @property
+    def current_status(self) -> str:
+        return InvitationStatus.EXPIRED if self.is_expired else self.status

@@ -9,8 +9,7 @@ from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
-from switchboard.accounts import services
-from switchboard.accounts.models import Membership, Organization, Role, User
+from switchboard.accounts.models import Invitation, InvitationStatus, Membership, Organization, Role, User
 
 # --- errors (the project's JSON shape, switchboard/common/errors.py) -------------------------------------------
 
@@ -63,20 +62,6 @@ class UserMembershipSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class ProfileSerializer(serializers.Serializer):
-    """Serializes a selectors.Profile."""
-
-    id = serializers.IntegerField(source="user.id")
-    email = serializers.EmailField(source="user.email")
-    full_name = serializers.CharField(source="user.full_name")
-    date_joined = serializers.DateTimeField(source="user.date_joined")
-    memberships = UserMembershipSerializer(many=True)
-    organization = OrganizationSerializer(
-        allow_null=True, help_text="The organization this request acts for (X-Organization, else the oldest)."
-    )
-    role = serializers.ChoiceField(choices=Role.choices, allow_null=True, help_text="Your role in `organization`.")
-
-
 class MemberSerializer(serializers.ModelSerializer):
     user_id = serializers.IntegerField(source="user.id", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
@@ -89,43 +74,96 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MemberAddedSerializer(MemberSerializer):
-    temporary_password = serializers.CharField(
-        allow_null=True,
-        read_only=True,
-        help_text="Only when this call created the user: their initial password, shown this once. Null otherwise.",
-    )
-
-    class Meta(MemberSerializer.Meta):
-        fields = [*MemberSerializer.Meta.fields, "temporary_password"]
+class InvitationActorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name"]
         read_only_fields = fields
 
-    def to_representation(self, instance: services.MembershipAdded) -> dict[str, Any]:
-        data = super().to_representation(instance.membership)
-        data["temporary_password"] = instance.temporary_password
-        return data
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation as the organization's owners and admins see it. Never the code: only its digest is stored."""
+
+    status = serializers.ChoiceField(
+        source="current_status",
+        choices=InvitationStatus.choices,
+        read_only=True,
+        help_text="`expired`: pending past `expires_at` (or replaced after that by a new invitation).",
+    )
+    invited_by = InvitationActorSerializer(
+        read_only=True, allow_null=True, help_text="Who sent it (or last resent it)."
+    )
+    responded_by = InvitationActorSerializer(
+        read_only=True, allow_null=True, help_text="Who accepted, declined or revoked it."
+    )
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "role",
+            "status",
+            "invited_by",
+            "responded_by",
+            "created_at",
+            "sent_at",
+            "expires_at",
+            "responded_at",
+        ]
+        read_only_fields = fields
+
+
+class InviterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["email", "full_name"]
+        read_only_fields = fields
+
+
+class MyInvitationSerializer(serializers.ModelSerializer):
+    """An invitation addressed to you."""
+
+    organization = OrganizationSerializer(read_only=True)
+    invited_by = InviterSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "organization", "role", "invited_by", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class ProfileSerializer(serializers.Serializer):
+    """Serializes a selectors.Profile."""
+
+    id = serializers.IntegerField(source="user.id")
+    email = serializers.EmailField(source="user.email")
+    full_name = serializers.CharField(source="user.full_name")
+    date_joined = serializers.DateTimeField(source="user.date_joined")
+    memberships = UserMembershipSerializer(many=True)
+    organization = OrganizationSerializer(
+        allow_null=True, help_text="The organization this request acts for (X-Organization, else the oldest)."
+    )
+    role = serializers.ChoiceField(choices=Role.choices, allow_null=True, help_text="Your role in `organization`.")
+    invitations = MyInvitationSerializer(
+        many=True, help_text="Invitations to your email address you can still accept or decline."
+    )
 
 
 # --- input -----------------------------------------------------------------------------------------------------
 
 
 class RegisterSerializer(serializers.Serializer):
+    """Shape only: the service checks the password validators and a duplicate email, after counting the attempt
+    against the sign-up rate limit (so probing which emails are registered is limited too)."""
+
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
     full_name = serializers.CharField(max_length=150, allow_blank=True, required=False, default="")
     organization_name = serializers.CharField(max_length=150)
 
     def validate_email(self, value: str) -> str:
-        value = value.strip().lower()
-        if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError(services.DUPLICATE_EMAIL)
-        return value
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        services.user_password_validate(
-            password=attrs["password"], email=attrs["email"], full_name=attrs.get("full_name", "")
-        )
-        return attrs
+        return value.strip().lower()
 
 
 class LoginSerializer(serializers.Serializer):
@@ -156,12 +194,19 @@ class ProfileUpdateSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=150, allow_blank=True)
 
 
-class MemberAddSerializer(serializers.Serializer):
+class InvitationCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.AGENT)
-    full_name = serializers.CharField(
-        max_length=150, allow_blank=True, required=False, default="", help_text="Used only for a new user."
-    )
+
+
+class InvitationListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=InvitationStatus.choices, required=False)
+
+
+class PasswordSetSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=128, trim_whitespace=True, help_text="The code from the invitation email.")
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    full_name = serializers.CharField(max_length=150, allow_blank=True, required=False, default="")
 
 
 class MemberUpdateSerializer(serializers.Serializer):

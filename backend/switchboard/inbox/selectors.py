@@ -11,14 +11,19 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from switchboard.accounts.models import Organization
 from switchboard.inbox.models import Attachment, Conversation, Direction, Message
+from switchboard.platforms.models import PlatformAccount
 
 MESSAGES_LIMIT_DEFAULT = 50
 MESSAGES_LIMIT_MAX = 200
 
 
 def conversation_queryset() -> QuerySet[Conversation]:
-    """Everything `ConversationSerializer` reads, in one query."""
-    return Conversation.objects.select_related("contact", "platform_account", "archived_by")
+    """Everything `ConversationSerializer` reads, in one query. The account's encrypted secrets are not loaded: no
+    list or event needs them, and decrypting them per row would make a wrong FIELD_ENCRYPTION_KEY fail the whole
+    inbox. (A caller that does need them — a send — reads the account itself; a deferred field still loads on use.)"""
+    return Conversation.objects.select_related("contact", "platform_account", "archived_by").defer(
+        *PlatformAccount.secret_fields("platform_account")
+    )
 
 
 def message_queryset() -> QuerySet[Message]:

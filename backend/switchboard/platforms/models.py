@@ -69,6 +69,17 @@ class PlatformAccount(TenantModel):
     def credential(self, name: str, default: str = "") -> str:
         return str(self.credentials.get(name) or default)
 
+    @classmethod
+    def secret_fields(cls, prefix: str = "") -> list[str]:
+        """The encrypted columns, for `.defer()` wherever a query loads accounts without using their secrets:
+        decrypting them costs time on every row, and with a wrong FIELD_ENCRYPTION_KEY it fails the whole query.
+        `prefix` is the relation path, e.g. "platform_account" gives "platform_account__credentials"."""
+        return [
+            f"{prefix}__{field.name}" if prefix else field.name
+            for field in cls._meta.concrete_fields
+            if isinstance(field, EncryptedJSONField | EncryptedTextField)
+        ]
+
 
 class SyncTrigger(models.TextChoices):
     SCHEDULE = "schedule", "Scheduled (Celery Beat)"

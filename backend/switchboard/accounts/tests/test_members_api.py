@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from conftest import client_for
-from switchboard.accounts.models import Membership, Role, User
+from switchboard.accounts.models import Invitation, Membership, Role, User
 
 pytestmark = pytest.mark.django_db
 
 MEMBERS = "/api/accounts/members/"
+INVITATIONS = "/api/accounts/invitations/"
 ME = "/api/accounts/me/"
-LOGIN = "/api/accounts/login/"
 
 
 def member_url(membership: Membership) -> str:
@@ -36,7 +35,6 @@ def test_any_member_lists_the_members_of_their_organization_only(agent_client, o
     row = next(row for row in rows if row["email"] == owner.email)
     assert row["role"] == "owner"
     assert row["user_id"] == owner.pk
-    assert "temporary_password" not in row
 
 
 def test_any_member_reads_one_member(agent_client, owner):
@@ -51,69 +49,16 @@ def test_a_user_without_organization_gets_403(make_user):
     assert response.json()["code"] == "no_organization"
 
 
-# --- add -----------------------------------------------------------------------------------------------------------
+# --- no adding without consent ----------------------------------------------------------------------------------
 
 
-def test_admin_adds_a_new_user_with_a_temporary_password_shown_once(org_admin_client, org):
-    response = org_admin_client.post(
-        MEMBERS, {"email": "New.Agent@Example.com", "role": "agent", "full_name": "New Agent"}, format="json"
-    )
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["email"] == "new.agent@example.com"
-    assert body["role"] == "agent"
-    assert body["full_name"] == "New Agent"
-    temporary = body["temporary_password"]
-    assert temporary and len(temporary) >= 12
-    user = User.objects.get(email="new.agent@example.com")
-    assert Membership.objects.get(user=user, organization=org).role == Role.AGENT
-    # the temporary password logs in; it is never shown again
-    login = APIClient().post(LOGIN, {"email": "new.agent@example.com", "password": temporary}, format="json")
-    assert login.status_code == 200
-    assert all("temporary_password" not in row for row in org_admin_client.get(MEMBERS).json())
-
-
-def test_adding_an_existing_user_keeps_their_password_and_name(owner_client, org, make_org, make_user):
+def test_members_cannot_be_added_directly_only_invited(owner_client, make_org, make_user):
+    """Nobody joins without accepting an invitation (test_invitations_api.py): the old add-by-email is gone."""
     elsewhere = make_user(make_org(), Role.OWNER, email="freelancer@example.com")
-    response = owner_client.post(
-        MEMBERS, {"email": "FREELANCER@example.com", "role": "admin", "full_name": "Renamed By Stranger"}, format="json"
-    )
-    assert response.status_code == 201, response.content
-    assert response.json()["temporary_password"] is None
-    assert response.json()["id"] == Membership.objects.get(user=elsewhere, organization=org).pk
-    elsewhere.refresh_from_db()
-    assert elsewhere.check_password("correct-horse-battery")
-    assert elsewhere.full_name != "Renamed By Stranger"
-
-
-def test_adding_a_member_twice_is_409(owner_client, agent):
-    response = owner_client.post(MEMBERS, {"email": agent.email, "role": "admin"}, format="json")
-    assert response.status_code == 409
-    assert response.json()["code"] == "already_member"
-    assert membership_of(agent).role == Role.AGENT
-
-
-def test_agent_cannot_add(agent_client, org):
-    response = agent_client.post(MEMBERS, {"email": "friend@example.com", "role": "agent"}, format="json")
-    assert response.status_code == 403
-    assert response.json()["detail"]
-    assert not User.objects.filter(email="friend@example.com").exists()
-
-
-def test_admin_cannot_add_an_owner_but_an_owner_can(org_admin_client, owner_client, org):
-    response = org_admin_client.post(MEMBERS, {"email": "boss@example.com", "role": "owner"}, format="json")
-    assert response.status_code == 403
-    assert "owner" in response.json()["detail"]
-    assert not User.objects.filter(email="boss@example.com").exists()
-    response = owner_client.post(MEMBERS, {"email": "boss@example.com", "role": "owner"}, format="json")
-    assert response.status_code == 201
-    assert Membership.objects.get(user__email="boss@example.com", organization=org).role == Role.OWNER
-
-
-def test_add_rejects_an_unknown_role(owner_client):
-    response = owner_client.post(MEMBERS, {"email": "x@example.com", "role": "superuser"}, format="json")
-    assert response.status_code == 400
-    assert "role" in response.json()["errors"]
+    response = owner_client.post(MEMBERS, {"email": elsewhere.email, "role": "admin"}, format="json")
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "POST" not allowed.', "code": "method_not_allowed"}
+    assert Membership.objects.filter(user=elsewhere).count() == 1
 
 
 # --- change role -------------------------------------------------------------------------------------------------
@@ -238,8 +183,8 @@ def test_x_organization_chooses_among_two_organizations(make_org, make_user):
     assert (me["organization"]["id"], me["role"]) == (side.pk, "agent")
     emails = {row["email"] for row in client.get(MEMBERS, HTTP_X_ORGANIZATION=str(side.pk)).json()}
     assert emails == {user.email, side_colleague.email}
-    # an agent there: cannot add, even though the same user owns the other organization
-    response = client.post(MEMBERS, {"email": "n@example.com"}, format="json", HTTP_X_ORGANIZATION=str(side.pk))
+    # an agent there: cannot invite, even though the same user owns the other organization
+    response = client.post(INVITATIONS, {"email": "n@example.com"}, format="json", HTTP_X_ORGANIZATION=str(side.pk))
     assert response.status_code == 403
     # a member of `home` is another tenant's row when acting for `side`
     response = client.get(member_url(membership_of(home_colleague)), HTTP_X_ORGANIZATION=str(side.pk))
@@ -249,10 +194,9 @@ def test_x_organization_chooses_among_two_organizations(make_org, make_user):
     # by slug
     emails = {row["email"] for row in client.get(MEMBERS, HTTP_X_ORGANIZATION=home.slug).json()}
     assert emails == {user.email, home_colleague.email}
-    response = client.post(MEMBERS, {"email": "n@example.com"}, format="json", HTTP_X_ORGANIZATION=home.slug)
+    response = client.post(INVITATIONS, {"email": "n@example.com"}, format="json", HTTP_X_ORGANIZATION=home.slug)
     assert response.status_code == 201
-    assert Membership.objects.filter(user__email="n@example.com", organization=home).exists()
-    assert not Membership.objects.filter(user__email="n@example.com", organization=side).exists()
+    assert Invitation.objects.get(email="n@example.com").organization == home
 
 
 @pytest.mark.parametrize("path", [ME, MEMBERS])

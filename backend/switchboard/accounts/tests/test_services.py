@@ -10,7 +10,7 @@ from django.db import connection
 from rest_framework.exceptions import PermissionDenied
 
 from switchboard.accounts import services
-from switchboard.accounts.models import Membership, Role
+from switchboard.accounts.models import Invitation, Membership, Role
 from switchboard.common.errors import Conflict
 
 
@@ -20,13 +20,13 @@ def test_services_refuse_actors_who_do_not_manage_the_organization(org, owner, a
     target = Membership.objects.get(user=agent)
     for actor in (agent, foreign_owner):
         with pytest.raises(PermissionDenied):
-            services.membership_add(organization=org, email="x@example.com", role=Role.AGENT, by=actor)
+            services.invitation_create(organization=org, email="x@example.com", role=Role.AGENT, by=actor)
         with pytest.raises(PermissionDenied):
             services.membership_change_role(membership=target, role=Role.ADMIN, by=actor)
         with pytest.raises(PermissionDenied):
             services.membership_remove(membership=target, by=actor)
     assert Membership.objects.get(pk=target.pk).role == Role.AGENT
-    assert not Membership.objects.filter(user__email="x@example.com").exists()
+    assert not Invitation.objects.filter(email="x@example.com").exists()
 
 
 @pytest.mark.django_db
