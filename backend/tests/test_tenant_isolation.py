@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from conftest import client_for
-from switchboard.accounts.models import Membership, Role
+from switchboard.accounts.models import Invitation, Membership, Role
 from switchboard.inbox.events import ContactProfile, InboundMessage
 from switchboard.inbox.models import Attachment, AttachmentStatus, Conversation, Message
 from switchboard.inbox.services.ingest import handle_events
@@ -52,7 +53,17 @@ def tenant_b(make_org, make_user, make_account):
         file=f"{org_b.pk}/2026/01/{'b' * 32}.jpg",
         filename=f"{SECRET_MARK}.jpg",
     )
+    # An invitation of B to an address that is not user A's: neither B's organization side nor the invitee side
+    # (/me/invitations/{id}/) may answer it for A.
+    invitation_b = Invitation.objects.create(
+        organization=org_b,
+        email=f"invitee-{SECRET_MARK.lower()}@example.com",
+        invited_by=owner_b,
+        sent_at=account_b.created_at,
+        expires_at=account_b.created_at + timedelta(days=7),
+    )
     return {
+        "invitations": invitation_b.pk,
         "listings": listing_b.pk,
         "media": attachment_b.pk,
         "conversations": conversation.pk,
@@ -115,3 +126,5 @@ def test_every_route_refuses_another_tenants_ids(role, make_org, make_user, tena
     # and tenant B's rows are untouched
     assert Conversation.objects.filter(pk=tenant_b["conversations"], is_archived=False).exists()
     assert Message.objects.filter(pk=tenant_b["messages"], is_read=False).exists()
+    assert Invitation.objects.filter(pk=tenant_b["invitations"], status="pending", responded_at=None).exists()
+    assert not Membership.objects.filter(user=user_a).exclude(organization=org_a).exists()
