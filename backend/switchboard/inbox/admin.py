@@ -19,7 +19,7 @@ from switchboard.inbox.services.conversations import (
     conversation_set_ai_enabled,
     conversation_unarchive_many,
 )
-from switchboard.platforms.models import Platform
+from switchboard.platforms.models import Platform, PlatformAccount
 
 _ESTIMATE_ABOVE = 100_000
 
@@ -42,6 +42,12 @@ class LargeTablePaginator(Paginator):
                 if row and row[0] and row[0] > _ESTIMATE_ABOVE:
                     return int(row[0])
         return super().count
+
+
+def _without_account_secrets(queryset: QuerySet) -> QuerySet:
+    """The platform account joined (for the change page too) without its encrypted columns: these pages never show
+    them, and decrypting them per row would fail the whole page under a wrong FIELD_ENCRYPTION_KEY."""
+    return queryset.select_related("platform_account").defer(*PlatformAccount.secret_fields("platform_account"))
 
 
 class LargeTableAdmin(admin.ModelAdmin):
@@ -82,6 +88,9 @@ class ContactAdmin(LargeTableAdmin):
     readonly_fields = ("organization", "platform_account", "platform", "external_id", "created_at", "updated_at")
     ordering = ("-id",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Contact]:
+        return _without_account_secrets(super().get_queryset(request))
+
 
 @admin.register(Conversation)
 class ConversationAdmin(LargeTableAdmin):
@@ -117,6 +126,9 @@ class ConversationAdmin(LargeTableAdmin):
     )
     ordering = ("-id",)
     actions = ["archive", "unarchive"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
+        return _without_account_secrets(super().get_queryset(request))
 
     def save_model(self, request: HttpRequest, obj: Conversation, form: object, change: bool) -> None:
         if change and "ai_enabled" in getattr(form, "changed_data", ()):

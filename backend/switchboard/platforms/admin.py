@@ -252,6 +252,10 @@ class SyncRunAdmin(admin.ModelAdmin):
     search_fields = ("=account__id", "account__display_name", "error")
     date_hierarchy = "created_at"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SyncRun]:
+        # The account is shown by name only: its encrypted secrets are not loaded (nor decrypted, per row).
+        return super().get_queryset(request).select_related("account").defer(*PlatformAccount.secret_fields("account"))
+
     def get_readonly_fields(self, request: HttpRequest, obj: SyncRun | None = None) -> list[str]:
         return [field.name for field in SyncRun._meta.fields]
 
