@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from switchboard.common import views as common_views
+from switchboard.common.api_docs import OfflineRedocView
 
 urlpatterns = [
     path("healthz", common_views.healthz, name="healthz"),
@@ -11,7 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/redoc/", OfflineRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/accounts/", include("switchboard.accounts.urls")),
     path("api/platforms/", include("switchboard.platforms.urls")),
     path("api/messages/", include("switchboard.inbox.api.urls")),
