@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
 from switchboard.inbox.events import InboundEvent
 from switchboard.instagram import parser
 from switchboard.meta.adapter import MetaWebhookAdapter
 from switchboard.meta.outbound import MessagingOutboundMixin
 from switchboard.meta.routing import route_messaging
+from switchboard.platforms.delivery import Delivery
 from switchboard.platforms.models import Platform, PlatformAccount
 
 
@@ -22,7 +21,7 @@ class InstagramAdapter(MessagingOutboundMixin, MetaWebhookAdapter):
         # Page token's `me` is that Page (the account's external_id is the Instagram id webhooks carry).
         return "me"
 
-    def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
+    def route(self, delivery: Delivery, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         parser.check_object(payload)
         return route_messaging(self.platform, payload, self.provider)
 

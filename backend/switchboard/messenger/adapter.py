@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
 from switchboard.inbox.events import InboundEvent
 from switchboard.messenger import parser
 from switchboard.meta.adapter import MetaWebhookAdapter
 from switchboard.meta.outbound import MessagingOutboundMixin
 from switchboard.meta.routing import route_messaging
+from switchboard.platforms.delivery import Delivery
 from switchboard.platforms.models import Platform, PlatformAccount
 
 
@@ -19,7 +18,7 @@ class MessengerAdapter(MessagingOutboundMixin, MetaWebhookAdapter):
 
     platform = Platform.MESSENGER
 
-    def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
+    def route(self, delivery: Delivery, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         parser.check_object(payload)
         return route_messaging(self.platform, payload, self.provider)
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from switchboard.meta.handshake import handshake_response
 from switchboard.meta.messaging import iter_messaging
 from switchboard.meta.signature import compute_signature, signature_is_valid
+from switchboard.platforms.delivery import Delivery
 from switchboard.platforms.models import PlatformAccount, Provider
 from switchboard.platforms.registry import WebhookRejected
 
@@ -38,17 +39,17 @@ class MetaWebhookAdapter:
         # Never both: a tenant's own app secret must not also let our app (or any tenant using it) speak for it.
         return own_secret or settings.META_APP_SECRET
 
-    def verify(self, request: HttpRequest, account: PlatformAccount | None) -> None:
+    def verify(self, delivery: Delivery, account: PlatformAccount | None) -> None:
         own_secret = account.webhook_secret if account else ""
         secret = self._secret_for(account)
         if not secret:
             if self.provider != Provider.META:
                 raise WebhookRejected("The sandbox account has no webhook_secret.", 403, signature=True)
             raise WebhookRejected("No Meta app secret is configured: set META_APP_SECRET.", 403, signature=True)
-        header = request.headers.get(self.signature_header)
+        header = delivery.header(self.signature_header)
         if not header:
             raise WebhookRejected(f"The {self.signature_header} header is missing.", 403, signature=True)
-        if not signature_is_valid(secret, request.body, header):
+        if not signature_is_valid(secret, delivery.body, header):
             whose = "the account's own app secret" if own_secret else "META_APP_SECRET"
             raise WebhookRejected(
                 f"The {self.signature_header} signature is wrong (checked against {whose}).", 403, signature=True

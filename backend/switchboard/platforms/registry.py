@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 if TYPE_CHECKING:
     from switchboard.inbox.events import InboundEvent
     from switchboard.inbox.models import Message
+    from switchboard.platforms.delivery import Delivery
     from switchboard.platforms.models import PlatformAccount
 
 
@@ -31,8 +32,10 @@ class WebhookRejected(Exception):
 @dataclass(frozen=True)
 class SendResult:
     """The outcome of adapter.send (and of mark_read). `transient` errors are retried with backoff; permanent ones
-    never. `error_message` is a sentence an agent understands; `error_code` the vendor's own code (e.g. "131047",
-    "21211", "http_503"). `retry_after` is the vendor's Retry-After in seconds, when it sent one."""
+    never. `error_message` is a sentence an agent understands (never a library's exception text); `error_detail` is
+    the technical detail for developers (the exception, the vendor's own message and trace id); `error_code` the
+    vendor's own code (e.g. "131047", "21211", "http_503"). `retry_after` is the vendor's Retry-After in seconds,
+    when it sent one."""
 
     platform_message_id: str = ""
     ok: bool = True
@@ -41,6 +44,7 @@ class SendResult:
     transient: bool = False
     needs_reconnect: bool = False
     retry_after: float | None = None
+    error_detail: str = ""
 
     @classmethod
     def failure(
@@ -51,6 +55,7 @@ class SendResult:
         transient: bool = False,
         needs_reconnect: bool = False,
         retry_after: float | None = None,
+        detail: str = "",
     ) -> SendResult:
         return cls(
             ok=False,
@@ -59,6 +64,7 @@ class SendResult:
             transient=transient,
             needs_reconnect=needs_reconnect,
             retry_after=retry_after,
+            error_detail=detail,
         )
 
 
@@ -74,7 +80,9 @@ class PlatformError(Exception):
 class PlatformAdapter(Protocol):
     """What the webhook pipeline, the outbound pipeline and the sync jobs need of a platform.
 
-    Inbound: `verify`, `handshake`, `route`, `parse`. Outbound and sync (docs/outbound.md):
+    Inbound: `verify`, `handshake`, `route`, `parse`. verify and route take a frozen `Delivery` (platforms/delivery.py),
+    built from the request live and from the stored log on replay; `handshake` answers Meta's GET with the request.
+    Outbound and sync (docs/outbound.md):
     * `send(message) -> SendResult` — deliver one stored outbound `Message` (its account, conversation and contact
       are loaded); never raises for a vendor error, it classifies it (transient / permanent / needs reconnect).
     * `mark_read(message) -> SendResult` — tell the customer an inbound message was read (WhatsApp Cloud `read`
@@ -92,13 +100,14 @@ class PlatformAdapter(Protocol):
     platform: str
     provider: str
 
-    def verify(self, request: HttpRequest, account: PlatformAccount | None) -> None:
-        """Raise WebhookRejected(signature=True) unless the delivery is authentic."""
+    def verify(self, delivery: Delivery, account: PlatformAccount | None) -> None:
+        """Raise WebhookRejected(signature=True) unless the delivery is authentic for `account` (None: the delivery
+        names no connected account; check it against the platform-wide secret, if any)."""
 
     def handshake(self, request: HttpRequest) -> HttpResponse | None:
         """Answer a subscription handshake (Meta's GET hub.challenge), or None."""
 
-    def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
+    def route(self, delivery: Delivery, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         """The active connected accounts the delivery is for, each with its part of the payload."""
 
     def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:

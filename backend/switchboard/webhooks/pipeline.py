@@ -12,7 +12,6 @@ in one transaction per delivery.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -24,11 +23,11 @@ from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.test.client import RequestFactory
 from django.utils import timezone
 
 from switchboard.common.http import client_ip
 from switchboard.inbox.services.ingest import MessageService, Outcome
+from switchboard.platforms.delivery import Delivery
 from switchboard.platforms.registry import PlatformAdapter, WebhookRejected
 from switchboard.webhooks.metrics import (
     WEBHOOK_PROCESSING_SECONDS,
@@ -87,19 +86,12 @@ def redact_query(query_string: str) -> str:
     return urlencode([(name, "[redacted]" if name in _REDACTED_QUERY_PARAMS else value) for name, value in pairs])
 
 
-def decode_body(request: HttpRequest) -> Any:
+def decode_body(delivery: Delivery) -> Any:
     """JSON or form body → Python data. Raises WebhookRejected(400) when it is neither."""
-    content_type = request.content_type or ""
-    body = request.body
-    if content_type == "application/x-www-form-urlencoded":
-        try:
-            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body)))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise WebhookRejected(f"Malformed form body: {exc}", 400) from exc
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise WebhookRejected(f"Malformed JSON body: {exc}", 400) from exc
+        return delivery.payload
+    except ValueError as exc:
+        raise WebhookRejected(str(exc), 400) from exc
 
 
 # --- invalid-signature rate limit (per client IP; valid traffic is never limited) -----------------------------------
@@ -142,8 +134,9 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
         )
         return _count(endpoint, WebhookStatus.REJECTED, started, _error(413, "The body exceeds the size limit."))
 
+    delivery = Delivery.from_request(request)
     try:
-        authenticated = _authenticate(request, adapter)
+        authenticated = _authenticate(delivery, adapter)
     except WebhookRejected as rejection:
         if rejection.signature:
             WEBHOOK_SIGNATURE_ERRORS.labels(platform=endpoint).inc()
@@ -183,13 +176,13 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
     return _count(endpoint, result.status, started, response)
 
 
-def _authenticate(request: HttpRequest, adapter: PlatformAdapter) -> Authenticated:
+def _authenticate(delivery: Delivery, adapter: PlatformAdapter) -> Authenticated:
     """Route, then verify the signature for each routed account on its own. Parts whose account the signature does
     not prove are refused; when it proves none of them (or, with nothing routed, fails the platform-wide secret),
     the whole delivery is rejected (403)."""
-    routed = _route(request, adapter)
+    routed = _route(delivery, adapter)
     if not routed:
-        adapter.verify(request, None)
+        adapter.verify(delivery, None)
         return Authenticated([], [])
     proven: set[int] = set()
     refused: dict[int, dict[str, Any]] = {}
@@ -198,7 +191,7 @@ def _authenticate(request: HttpRequest, adapter: PlatformAdapter) -> Authenticat
         if account.pk in proven or account.pk in refused:
             continue
         try:
-            adapter.verify(request, account)
+            adapter.verify(delivery, account)
         except WebhookRejected as rejection:
             first_rejection = first_rejection or rejection
             refused[account.pk] = {
@@ -215,18 +208,18 @@ def _authenticate(request: HttpRequest, adapter: PlatformAdapter) -> Authenticat
     return Authenticated([(account, part) for account, part in routed if account.pk in proven], list(refused.values()))
 
 
-def _route(request: HttpRequest, adapter: PlatformAdapter) -> list[tuple[Any, Any]]:
+def _route(delivery: Delivery, adapter: PlatformAdapter) -> list[tuple[Any, Any]]:
     """Decode and route. A body that does not decode is still checked against the signature first (403 before
     400), so nobody learns anything about our parser without the secret."""
     try:
-        payload = decode_body(request)
+        payload = decode_body(delivery)
     except WebhookRejected:
-        adapter.verify(request, None)
+        adapter.verify(delivery, None)
         raise
     try:
-        return adapter.route(request, payload)
+        return adapter.route(delivery, payload)
     except ValueError as exc:
-        adapter.verify(request, None)
+        adapter.verify(delivery, None)
         raise WebhookRejected(f"Malformed payload: {exc}", 400) from exc
 
 
@@ -328,20 +321,20 @@ def _count(endpoint: str, status: str, started: float, response: HttpResponse) -
 
 
 # --- replay ------------------------------------------------------------------------------------------------------
-def request_from_log(log: WebhookLog) -> HttpRequest:
-    """Rebuild the request a stored delivery came in as (headers as stored, i.e. redacted)."""
-    extra = {
-        "HTTP_" + name.upper().replace("-", "_"): value
-        for name, value in log.headers.items()
-        if name.lower() not in ("content-type", "content-length")
-    }
-    path = log.path + (f"?{log.query_string}" if log.query_string else "")
-    return RequestFactory().generic(
-        log.method or "POST",
-        path,
-        data=log.body.encode("utf-8"),
-        content_type=log.headers.get("Content-Type", "application/json"),
-        **extra,
+def delivery_from_log(log: WebhookLog) -> Delivery:
+    """The delivery a stored log came in as, for replay (headers and query as stored, i.e. redacted: replays route
+    and parse, they never verify)."""
+    headers = dict(log.headers)
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
+    return Delivery(
+        method=log.method or "POST",
+        path=log.path,
+        url=log.path + (f"?{log.query_string}" if log.query_string else ""),
+        body=log.body.encode("utf-8"),
+        content_type=content_type.split(";")[0].strip(),
+        headers=headers,
+        query=dict(parse_qsl(log.query_string, keep_blank_values=True)),
+        client_ip=log.remote_addr,
     )
 
 
@@ -351,11 +344,11 @@ def replay_webhook(log: WebhookLog, adapter: PlatformAdapter) -> DeliveryResult:
     connected since, are never processed by a replay."""
     if log.status == WebhookStatus.REJECTED:
         return DeliveryResult(WebhookStatus.REJECTED, 0, "Rejected deliveries are never replayed.")
-    request = request_from_log(log)
+    delivery = delivery_from_log(log)
     WebhookLog.objects.filter(pk=log.pk).update(attempts=log.attempts + 1)
     log.attempts += 1
     try:
-        routed = adapter.route(request, decode_body(request))
+        routed = adapter.route(delivery, decode_body(delivery))
     except (WebhookRejected, ValueError) as exc:
         _finish_log(log, WebhookStatus.FAILED, error=f"Replay could not route: {exc}")
         return DeliveryResult(WebhookStatus.FAILED, 0, str(exc))

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from twilio.request_validator import RequestValidator
 
@@ -25,6 +24,7 @@ from switchboard.inbox.phones import normalize_phone
 from switchboard.meta import messages as graph_messages
 from switchboard.meta.adapter import MetaWebhookAdapter
 from switchboard.meta.graph import GraphClient, GraphError
+from switchboard.platforms.delivery import FORM, Delivery
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.registry import PlatformError, SendResult, WebhookRejected
 from switchboard.platforms.routing import accounts_by_external_id
@@ -45,7 +45,7 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
     # Media id → Graph lookup → download with the bearer (a 404 on the short-lived URL asks Graph again).
     fetch_media = staticmethod(whatsapp_media.fetch_media)
 
-    def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
+    def route(self, delivery: Delivery, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
             raise ValueError("expected object 'whatsapp_business_account'")
         changes = cloud.iter_changes(payload)
@@ -121,18 +121,6 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
         return {"ok": True, **{key: number[key] for key in fields if key in number}}
 
 
-def public_url(request: HttpRequest) -> str:
-    """The URL as the platform requested it. Behind a proxy it is rebuilt from PUBLIC_BASE_URL, or from
-    X-Forwarded-Proto/Host when TRUST_FORWARDED_HEADERS says the proxy is ours."""
-    if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
-    if settings.TRUST_FORWARDED_HEADERS:
-        proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
-        host = request.headers.get("X-Forwarded-Host", request.get_host()).split(",")[0].strip()
-        return f"{proto}://{host}{request.get_full_path()}"
-    return request.build_absolute_uri()
-
-
 class WhatsAppTwilioAdapter:
     platform = Platform.WHATSAPP
     provider = Provider.TWILIO
@@ -169,7 +157,7 @@ class WhatsAppTwilioAdapter:
         """Twilio expects TwiML back; an empty <Response/> means: nothing to reply."""
         return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml")
 
-    def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
+    def route(self, delivery: Delivery, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         if not isinstance(payload, dict):
             raise ValueError("expected Twilio's form-encoded parameters")
         to, account_sid = twilio.account_key(payload)
@@ -182,22 +170,20 @@ class WhatsAppTwilioAdapter:
             return []  # the number is ours, but on another Twilio account: not this tenant's traffic
         return [(account, payload)]
 
-    def verify(self, request: HttpRequest, account: PlatformAccount | None) -> None:
+    def verify(self, delivery: Delivery, account: PlatformAccount | None) -> None:
         if account is None:
             return  # no tenant, no auth token to check against: nothing will be processed (logged as ignored)
         auth_token = account.credential("auth_token")
         if not auth_token:
             raise WebhookRejected("The Twilio account has no auth token configured.", 403, signature=True)
-        signature = request.headers.get("X-Twilio-Signature", "")
+        signature = delivery.header("X-Twilio-Signature")
         if not signature:
             raise WebhookRejected("The X-Twilio-Signature header is missing.", 403, signature=True)
         params: Any = (
-            request.POST
-            if request.content_type == "application/x-www-form-urlencoded"
-            else (request.body.decode("utf-8", errors="replace"))
+            delivery.form if delivery.content_type == FORM else delivery.body.decode("utf-8", errors="replace")
         )
         # The reference validator: sorted POST params, with and without the default port, bodySHA256 for JSON.
-        if not RequestValidator(auth_token).validate(public_url(request), params, signature):
+        if not RequestValidator(auth_token).validate(delivery.url, params, signature):
             raise WebhookRejected("The X-Twilio-Signature signature is wrong.", 403, signature=True)
 
     def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:
@@ -263,38 +249,38 @@ class WhatsAppBridgeAdapter:
         return json.dumps({**payload, key: account.external_id}).encode()
 
     @staticmethod
-    def _session(request: HttpRequest, payload: Any) -> str:
+    def _session(delivery: Delivery, payload: Any) -> str:
         session = bridge.session_key(payload) if isinstance(payload, dict) else None
-        return str(session or request.GET.get("session") or request.headers.get("X-Bridge-Session") or "")
+        return str(session or delivery.query.get("session") or delivery.header("X-Bridge-Session") or "")
 
-    def route(self, request: HttpRequest, payload: Any) -> list[tuple[PlatformAccount, Any]]:
+    def route(self, delivery: Delivery, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         if not isinstance(payload, dict):
             raise ValueError("expected a JSON object")
-        session = self._session(request, payload)
+        session = self._session(delivery, payload)
         if not session:
             raise ValueError("the callback names no bridge session (payload 'session' or ?session=)")
         account = accounts_by_external_id(self.platform, self.provider, [session]).get(session)
         return [(account, payload)] if account else []
 
-    def verify(self, request: HttpRequest, account: PlatformAccount | None) -> None:
+    def verify(self, delivery: Delivery, account: PlatformAccount | None) -> None:
         if account is None:
             # Also an inactive account's bridge must prove itself before we acknowledge it.
             try:
-                payload = json.loads(request.body)
+                payload = delivery.payload  # decoded once, shared with route
             except ValueError:
                 payload = None
-            session = self._session(request, payload)
+            session = self._session(delivery, payload)
             account = accounts_by_external_id(self.platform, self.provider, [session], active_only=False).get(session)
         if account is None or not account.webhook_secret:
             raise WebhookRejected("Unknown bridge session, or no secret configured for it.", 403, signature=True)
         secret = account.webhook_secret
-        mac = request.headers.get("X-Webhook-Hmac")
+        mac = delivery.header("X-Webhook-Hmac")
         if mac:
-            expected = hmac.new(secret.encode(), request.body, hashlib.sha512).hexdigest()
+            expected = hmac.new(secret.encode(), delivery.body, hashlib.sha512).hexdigest()
             if hmac.compare_digest(expected, mac.strip().lower()):
                 return
             raise WebhookRejected("The X-Webhook-Hmac signature is wrong.", 403, signature=True)
-        supplied = request.headers.get("X-Bridge-Secret") or request.GET.get("secret") or ""
+        supplied = delivery.header("X-Bridge-Secret") or delivery.query.get("secret") or ""
         if not supplied or not hmac.compare_digest(supplied.encode(), secret.encode()):
             raise WebhookRejected("The bridge secret is missing or wrong.", 403, signature=True)
 
