@@ -47,6 +47,8 @@ _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnop
 SECRET_KEY = env("SECRET_KEY", _DEV_SECRET)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
+# A CSRF refusal under /api/ is JSON like every other API answer (Django's page elsewhere).
+CSRF_FAILURE_VIEW = "switchboard.common.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "daphne",
@@ -183,13 +185,15 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Declares the error answers of every operation from its view (switchboard/common/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "switchboard.common.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        # Size limit (413) and no NUL in JSON strings (PostgreSQL refuses them): switchboard/common/parsers.py.
+        "switchboard.common.parsers.JSONParser",
+        "switchboard.common.parsers.FormParser",
+        "switchboard.common.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "switchboard.common.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -251,6 +255,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No call to the public validator.swagger.io from the page.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "switchboard.common.schema.postprocess_error_components",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PlatformEnum": "switchboard.platforms.models.Platform.choices",
         "ProviderEnum": "switchboard.platforms.models.Provider.choices",

@@ -55,7 +55,13 @@ def test_a_worker_registers_every_task_the_schedule_and_services_use():
         capture_output=True,
         text=True,
         timeout=60,
-        env={"DJANGO_SETTINGS_MODULE": "config.settings", "PATH": "/usr/bin:/bin"},
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "PATH": "/usr/bin:/bin",
+            # A production worker (DEBUG=false) refuses to start without its own secrets (config/settings.py).
+            "SECRET_KEY": "worker-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "FIELD_ENCRYPTION_KEY": "q3fQ2n6e9WmS0Jx3m0Qm3w1kq5v9lZ8cX2b7yT4rN1E=",
+        },
         check=True,
     )
     assert names <= set(result.stdout.split()), result.stdout

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from switchboard.accounts.models import User
+from switchboard.common.serializer_fields import URIOrNullField
 from switchboard.inbox import selectors
 from switchboard.inbox.media import attachment_urls
 from switchboard.inbox.models import Attachment, Contact, Conversation, Message
@@ -36,6 +37,9 @@ class PlatformAccountSummarySerializer(serializers.ModelSerializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    # The platforms' picture URL, or null: never "" for a field the schema calls `format: uri`.
+    profile_picture_url = URIOrNullField(help_text="The contact's profile picture, as the platform gave it.")
+
     class Meta:
         model = Contact
         fields = ["id", "name", "username", "phone_number", "profile_picture_url", "external_id"]
