@@ -9,8 +9,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from switchboard.common import http_server  # noqa: E402
 from switchboard.common.websocket import browser_origin_validator  # noqa: E402
 from switchboard.inbox.routing import websocket_urlpatterns  # noqa: E402
+
+# Under daphne, request bodies reach Django unparsed by Twisted (an empty multipart body was a bare 400).
+http_server.install()
 
 application = ProtocolTypeRouter(
     {

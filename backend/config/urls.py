@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from switchboard.common import errors
 from switchboard.common import views as common_views
 from switchboard.common.api_docs import OfflineRedocView
 
@@ -20,7 +21,16 @@ urlpatterns = [
     path("api/listings/", include("switchboard.listings.urls")),
     path("api/media/", include("switchboard.inbox.media_urls")),
     path("api/", include("switchboard.whatsapp.urls")),
+    # Last of the API: every other /api/ URL is the API's JSON 404, never Django's HTML page (nor, under DEBUG, its
+    # page listing every route). It also means no APPEND_SLASH redirect under /api/: the 404 names the right URL.
+    re_path(r"^api/", errors.api_not_found),
 ]
 
 # The single-page app (built into frontend/dist) answers every other path; see common/views.py.
 urlpatterns += [path("", include("switchboard.common.spa_urls"))]
+
+# Django's own error pages answer JSON under /api/ (an error raised outside a DRF view, e.g. a 500 in middleware).
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import models
@@ -18,8 +19,10 @@ from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 
 from switchboard.accounts.models import Membership, Organization, User
+from switchboard.common.ids import is_id  # ASCII digits within the id range
 
 ORGANIZATION_HEADER = "HTTP_X_ORGANIZATION"
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
 def organization_id_of(organization: Organization | int) -> int:
@@ -33,12 +36,6 @@ def ensure_owned(organization: Organization | int, obj: models.Model) -> int:
     if obj.organization_id != organization_id:
         raise type(obj).DoesNotExist(f"{type(obj).__name__} {obj.pk} is not in organization {organization_id}.")
     return organization_id
-
-
-def is_id(value: object) -> bool:
-    """ASCII digits only: str.isdigit() also accepts '²', which int() then refuses (a 500 instead of a 404)."""
-    text = str(value)
-    return text.isascii() and text.isdigit()
 
 
 class TenantQuerySet(models.QuerySet):
@@ -73,8 +70,13 @@ def resolve_membership(user: User, header_value: str | None) -> Membership:
     memberships = Membership.objects.filter(user=user).select_related("organization")
     if header_value:
         header_value = header_value.strip()
-        lookup = {"organization_id": int(header_value)} if is_id(header_value) else {"organization__slug": header_value}
-        membership = memberships.filter(**lookup).first()
+        membership = None
+        # An id out of range (9223372036854775808) is no id, and a value that is no slug either is never looked up
+        # (NUL or other control characters would reach PostgreSQL): both answer 404 like an unknown organization.
+        if is_id(header_value):
+            membership = memberships.filter(organization_id=int(header_value)).first()
+        elif _SLUG.fullmatch(header_value):
+            membership = memberships.filter(organization__slug=header_value).first()
         if membership is None:
             raise UnknownOrganization()
         return membership

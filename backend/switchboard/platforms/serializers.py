@@ -3,9 +3,12 @@ say only whether they are set and which credential keys are."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from switchboard.common.parsers import contains_nul
 from switchboard.platforms import services
 from switchboard.platforms.models import Platform, PlatformAccount, Provider, SyncRun
 
@@ -86,6 +89,11 @@ class _AccountInputs(serializers.Serializer):
     settings = serializers.DictField(
         required=False, help_text="send_read_receipts (bool), rate_limit_per_second (positive int)."
     )
+
+    def validate_settings(self, value: dict[str, Any]) -> dict[str, Any]:
+        if contains_nul(value):  # form fields bypass the JSON parser's check; PostgreSQL's jsonb refuses NUL
+            raise serializers.ValidationError("Strings may not contain NUL (\\u0000) characters.")
+        return value
 
 
 class PlatformAccountCreateSerializer(_AccountInputs):

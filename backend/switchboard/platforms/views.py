@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from switchboard.accounts.serializers import ErrorSerializer
 from switchboard.accounts.tenancy import ManagersWriteMembersRead, TenantScopedViewMixin
+from switchboard.common.filters import FilterSet
 from switchboard.platforms import services
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.serializers import (
@@ -38,7 +39,7 @@ def _call_service(service: Callable[..., T], **kwargs: Any) -> T:
         raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
 
 
-class PlatformAccountFilter(django_filters.FilterSet):
+class PlatformAccountFilter(FilterSet):
     platform = django_filters.ChoiceFilter(choices=Platform.choices, help_text="Only this platform's accounts.")
     provider = django_filters.ChoiceFilter(choices=Provider.choices, help_text="Only this provider's accounts.")
     is_active = django_filters.BooleanFilter(help_text="Connected (`true`) or disconnected (`false`) accounts.")

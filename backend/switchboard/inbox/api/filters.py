@@ -1,29 +1,21 @@
 """Query-string filters of the inbox lists. Ids of other tenants simply match nothing (the view has already scoped
-the queryset), so a filter never confirms that a foreign row exists."""
+the queryset), so a filter never confirms that a foreign row exists; ids outside the id range are a 400
+(`common.filters.IdFilter`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
+from switchboard.common.filters import FilterSet, IdFilter
 from switchboard.inbox import selectors
 from switchboard.inbox.models import Conversation, Message
 from switchboard.platforms.models import Platform
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """A row id: a whole number (`?conversation=1.5` is a 400, not a silent match on 1)."""
-
-    field_class = forms.IntegerField
-
-
-class ConversationFilter(django_filters.FilterSet):
+class ConversationFilter(FilterSet):
     platform = django_filters.ChoiceFilter(choices=Platform.choices, help_text="Only this platform's conversations.")
     platform_account = IdFilter(
         field_name="platform_account_id", help_text="Only conversations of this connected account (id)."
@@ -57,7 +49,7 @@ class ConversationFilter(django_filters.FilterSet):
         return selectors.conversation_search(queryset, value)
 
 
-class MessageFilter(django_filters.FilterSet):
+class MessageFilter(FilterSet):
     conversation = IdFilter(field_name="conversation_id", help_text="Only this conversation (id).")
     platform = django_filters.ChoiceFilter(
         field_name="platform_account__platform", choices=Platform.choices, help_text="Only this platform's messages."

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from switchboard.accounts.serializers import ErrorSerializer, ValidationErrorSerializer
 from switchboard.accounts.tenancy import TenantScopedViewMixin
+from switchboard.common.serializer_fields import IdField
 from switchboard.inbox import selectors
 from switchboard.inbox.api.serializers import MessageSerializer
 from switchboard.inbox.models import Message
@@ -63,18 +64,14 @@ class _SendFields(serializers.Serializer):
         help_text="The message, or a media caption (WhatsApp only). Limits: WhatsApp 4096, Messenger 2000, "
         "Instagram 1000 characters; captions 1024.",
     )
-    attachment_id = serializers.IntegerField(
-        required=False, min_value=1, help_text="Send a file already stored in your organization (an attachment id)."
+    attachment_id = IdField(
+        required=False, help_text="Send a file already stored in your organization (an attachment id)."
     )
-    listing_id = serializers.IntegerField(
-        required=False, min_value=1, help_text="Send this listing's card (built for the platform at send time)."
-    )
+    listing_id = IdField(required=False, help_text="Send this listing's card (built for the platform at send time).")
     template = TemplateSerializer(
         required=False, help_text="A WhatsApp template: the only message allowed 24 hours after the customer wrote."
     )
-    reply_to = serializers.IntegerField(
-        required=False, min_value=1, help_text="Quote this message of the conversation (WhatsApp)."
-    )
+    reply_to = IdField(required=False, help_text="Quote this message of the conversation (WhatsApp).")
 
 
 class MessageSendSerializer(_SendFields):

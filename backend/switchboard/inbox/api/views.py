@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -27,7 +26,7 @@ from switchboard.inbox.services import conversations as services
 
 MESSAGES_LIMIT_PARAMETER = OpenApiParameter(
     "messages_limit",
-    OpenApiTypes.INT,
+    {"type": "integer", "minimum": 1},
     OpenApiParameter.QUERY,
     description=(
         f"How many of the newest messages to include (default {selectors.MESSAGES_LIMIT_DEFAULT}, at most "

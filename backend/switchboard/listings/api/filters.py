@@ -5,10 +5,11 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
+from switchboard.common.filters import FilterSet
 from switchboard.listings.models import Listing, ListingStatus
 
 
-class ListingFilter(django_filters.FilterSet):
+class ListingFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=ListingStatus.choices, help_text="Only listings in this status.")
     search = django_filters.CharFilter(
         method="filter_search", help_text="Case-insensitive match on reference, title, location or description."

@@ -9,6 +9,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from switchboard.common.parsers import contains_nul
+from switchboard.common.serializer_fields import IdField
 from switchboard.listings import cards
 from switchboard.listings.models import ContactIndex, Listing, ListingImage, ListingStatus
 
@@ -64,6 +66,8 @@ class ListingWriteSerializer(serializers.Serializer):
     def validate_data(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise serializers.ValidationError("An object.")
+        if contains_nul(value):  # a form field's JSON bypasses the JSON parser's check; PostgreSQL refuses NUL
+            raise serializers.ValidationError("Strings may not contain NUL (\\u0000) characters.")
         return value
 
 
@@ -110,7 +114,7 @@ class ListingImageUpdateSerializer(serializers.Serializer):
 
 class ListingImagesReorderSerializer(serializers.Serializer):
     image_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=IdField(),
         min_length=1,
         max_length=500,
         help_text="Image ids in the new order; images not listed follow in their current order.",
@@ -146,7 +150,7 @@ class ContactLinkSerializer(serializers.ModelSerializer):
 
 
 class ContactLinkCreateSerializer(serializers.Serializer):
-    contact = serializers.IntegerField(required=False, min_value=1, help_text="A contact of your organization.")
+    contact = IdField(required=False, help_text="A contact of your organization.")
     phone_number = serializers.CharField(
         required=False, max_length=40, help_text="Or a phone number, for someone who has not written yet."
     )
@@ -207,7 +211,7 @@ class CardUpdateEventSerializer(serializers.Serializer):
 
 
 class SendCardSerializer(serializers.Serializer):
-    conversation = serializers.IntegerField(min_value=1, help_text="A conversation of your organization.")
+    conversation = IdField(help_text="A conversation of your organization.")
 
 
 def card_display_data(core: dict[str, Any]) -> dict[str, Any]:

@@ -13,12 +13,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from switchboard.accounts.serializers import ErrorSerializer, ValidationErrorSerializer
 from switchboard.accounts.tenancy import TenantScopedViewMixin
+from switchboard.common.ids import parse_id
+from switchboard.common.pagination import page_size_from, page_size_parameter
+from switchboard.common.parsers import FormParser, JSONParser, MultiPartParser
 from switchboard.inbox.api.serializers import MessageSerializer
 from switchboard.inbox.media import media_file_response
 from switchboard.inbox.models import Contact, Conversation
@@ -53,6 +55,26 @@ class ListingPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        return page_size_from(
+            request, param=self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
+        )
+
+    def get_page_number(self, request: Request, paginator: Any) -> int | str:
+        # A page that is no number is bad input (400); a number past the last page stays DRF's 404.
+        number = super().get_page_number(request, paginator)
+        text = str(number)
+        if number not in self.last_page_strings and not (text.isascii() and text.isdigit() and int(text) >= 1):
+            raise serializers.ValidationError({self.page_query_param: ["A whole number of at least 1, or 'last'."]})
+        return number
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        page_size_parameter(
+            parameters, param=self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
+        )
+        return parameters
 
 
 def _images_data(listing: Listing) -> dict[str, Any]:
@@ -203,7 +225,10 @@ class ListingViewSet(
         return Response(ListingImageSerializer(images, many=True).data)
 
     def _image(self, listing: Listing, image_id: str) -> ListingImage:
-        image = selectors.listing_images(listing=listing).filter(pk=int(image_id)).select_related("listing").first()
+        pk = parse_id(image_id)
+        image = None
+        if pk is not None:
+            image = selectors.listing_images(listing=listing).filter(pk=pk).select_related("listing").first()
         if image is None:
             raise Http404("No such image.")
         return image
@@ -285,7 +310,8 @@ class ListingViewSet(
     )
     @action(detail=True, methods=["delete"], url_path=r"contacts/(?P<link_id>[0-9]+)")
     def contact_detail(self, request: Request, pk: str | None = None, link_id: str = "") -> Response:
-        entry = selectors.contact_links(listing=self._listing()).filter(pk=int(link_id)).first()
+        listing, pk = self._listing(), parse_id(link_id)
+        entry = selectors.contact_links(listing=listing).filter(pk=pk).first() if pk is not None else None
         if entry is None:
             raise Http404("No such contact link.")
         services.contact_index_unlink(organization=self.organization, entry=entry)
@@ -370,9 +396,10 @@ class ListingMediaView(TenantScopedViewMixin, generics.GenericAPIView):
         token = self.request.query_params.get("sig", "")
         if not token:
             return None
-        return cards.listing_media_signature_check(
-            token, listing_id=int(self.kwargs["pk"]), filename=self.kwargs["filename"]
-        )
+        listing_id = parse_id(self.kwargs["pk"])
+        if listing_id is None:
+            return None
+        return cards.listing_media_signature_check(token, listing_id=listing_id, filename=self.kwargs["filename"])
 
     @extend_schema(
         summary="A listing image file",
@@ -392,7 +419,7 @@ class ListingMediaView(TenantScopedViewMixin, generics.GenericAPIView):
         tags=TAGS,
     )
     def get(self, request: Request, pk: str, filename: str) -> HttpResponse:
-        if not _SAFE_FILENAME.fullmatch(filename):
+        if not _SAFE_FILENAME.fullmatch(filename) or parse_id(pk) is None:
             raise Http404("No such image.")  # '../', slashes, odd characters: never a stored name
         if request.membership is not None:
             organization_id = self.get_object().organization_id
