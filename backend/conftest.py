@@ -49,6 +49,9 @@ def _isolated_settings(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     # Webhook fixtures name real vendor hosts: nothing is downloaded in tests unless a test turns this on.
     settings.MEDIA_AUTO_DOWNLOAD = False
+    # Tasks queued without a worker run inline in the test's thread, delayed ones only when a test calls
+    # inprocess.run_delayed(): deterministic (switchboard/inbox/inprocess.py; the server uses threads).
+    settings.INPROCESS_TASK_THREADS = 0
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
     settings.SECURE_SSL_REDIRECT = False
     # Templates (admin pages) render without a collectstatic manifest.

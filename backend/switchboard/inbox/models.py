@@ -131,7 +131,10 @@ class Message(TenantModel):
     platform_message_id = models.CharField(max_length=255, null=True, blank=True)
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.RECEIVED)
     error_code = models.CharField(max_length=32, blank=True)
-    error_message = models.TextField(blank=True)
+    error_message = models.TextField(blank=True, help_text="Why it failed, in a sentence an agent understands.")
+    error_detail = models.TextField(
+        blank=True, help_text="The technical detail behind error_message (exception, vendor answer), for developers."
+    )
     reactions = models.JSONField(default=list, blank=True, help_text="[{emoji, by: contact|agent, at}]")
     is_deleted = models.BooleanField(default=False)
     is_read = models.BooleanField(default=False)

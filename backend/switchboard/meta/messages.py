@@ -3,6 +3,9 @@
 * `classify(exc)` turns a `GraphError` (meta/graph.py) into a `SendResult`: transient (timeouts, 5xx, 429 and the
   throttling codes 130429, 80007, 4, 2, …) is retried by the outbound task with backoff; anything else is permanent,
   with a sentence an agent understands; 190 (and the other token codes) also marks the account for reconnection.
+  The sentence never quotes the exception or Meta's own message (library and vendor wording such as
+  "HTTPSConnectionPool(host=…): Max retries exceeded" or "(#100) Param … must be …" mean nothing to an agent): that
+  goes to `error_detail`, with the code, HTTP status and fbtrace_id a developer needs.
 * `graph_post(client, path, body)` sends and returns the id Meta assigned: `message_id` for the Send API
   (`{"recipient_id", "message_id"}`), `messages[0].id` (a `wamid.…`) for the Cloud API.
 * Body builders for Messenger / Instagram (`messenger_body`, `mark_seen_body`) and WhatsApp Cloud (`cloud_body`,
@@ -63,6 +66,7 @@ WINDOW_SENTENCE = (
     "human agent)."
 )
 TRANSIENT_SENTENCE = "The platform is busy or unreachable right now."
+UNREACHABLE_SENTENCE = "The platform could not be reached (a network problem or a timeout)."
 
 
 def classify(exc: GraphError) -> SendResult:
@@ -81,17 +85,23 @@ def classify(exc: GraphError) -> SendResult:
     else:
         error_code = "network"
     if transient:
-        sentence = f"{TRANSIENT_SENTENCE} ({exc.message})"
+        sentence = UNREACHABLE_SENTENCE if error_code == "network" else TRANSIENT_SENTENCE
     elif exc.subcode in WINDOW_SUBCODES:
         sentence = WINDOW_SENTENCE
+    elif code is None:
+        # No Meta envelope: a proxy's error page, an empty or non-JSON answer, a media upload without an id.
+        sentence = "The platform answered in a way Switchboard did not expect" + (
+            f" (HTTP {exc.status})." if exc.status is not None else "."
+        )
     else:
-        sentence = SENTENCES.get(code or 0) or f"The platform refused this message: {exc.message}"
+        sentence = SENTENCES.get(code) or f"The platform refused this message (error {code})."
     return SendResult.failure(
         error_code,
         sentence,
         transient=transient,
         needs_reconnect=needs_reconnect,
         retry_after=getattr(exc, "retry_after", None),
+        detail=f"Graph API: {exc}",
     )
 
 

@@ -12,7 +12,8 @@
   `sendImage` / `sendVideo` / `sendVoice` / `sendFile` with the file inline (base64), `sendSeen`; `X-Api-Key`.
 
 Every failure becomes a `SendResult` (registry.py): transient ones are retried by the outbound task, permanent ones
-carry a sentence an agent understands.
+carry a sentence an agent understands. The sentence never quotes an exception or the vendor's own message; those go
+to `error_detail` (and the log) for developers.
 """
 
 from __future__ import annotations
@@ -82,7 +83,12 @@ def twilio_messages_url(account: PlatformAccount) -> str:
 def twilio_classify(response: requests.Response | None, exc: Exception | None = None) -> SendResult:
     """Twilio's answer (or a network error) as a SendResult."""
     if response is None:
-        return SendResult.failure("network", f"Twilio is unreachable right now ({exc}).", transient=True)
+        return SendResult.failure(
+            "network",
+            "Twilio could not be reached (a network problem or a timeout).",
+            transient=True,
+            detail=f"Twilio request failed: {type(exc).__name__}: {exc}",
+        )
     status = response.status_code
     try:
         body = response.json()
@@ -91,20 +97,33 @@ def twilio_classify(response: requests.Response | None, exc: Exception | None = 
     code = body.get("code") if isinstance(body, dict) else None
     code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
     vendor_message = str(body.get("message") or "") if isinstance(body, dict) else ""
+    more_info = str(body.get("more_info") or "") if isinstance(body, dict) else ""
+    detail = " · ".join(
+        part
+        for part in (f"Twilio answered HTTP {status}", f"code {code}" if code else "", vendor_message, more_info)
+        if part
+    )
     retry_after = _retry_after(response)
     if code in TWILIO_RECONNECT_CODES or status == 401:
         return SendResult.failure(
-            str(code or "http_401"), TWILIO_SENTENCES[20003], needs_reconnect=True, retry_after=retry_after
+            str(code or "http_401"),
+            TWILIO_SENTENCES[20003],
+            needs_reconnect=True,
+            retry_after=retry_after,
+            detail=detail,
         )
     if code in TWILIO_TRANSIENT_CODES or status == 429 or status >= 500:
         return SendResult.failure(
             str(code or f"http_{status}"),
-            f"Twilio is busy or unreachable right now ({vendor_message or f'HTTP {status}'}).",
+            "Twilio is busy or unreachable right now.",
             transient=True,
             retry_after=retry_after,
+            detail=detail,
         )
-    sentence = TWILIO_SENTENCES.get(code or 0) or f"Twilio refused this message: {vendor_message or f'HTTP {status}'}"
-    return SendResult.failure(str(code or f"http_{status}"), sentence)
+    sentence = TWILIO_SENTENCES.get(code or 0) or (
+        f"Twilio refused this message (error {code})." if code else f"Twilio refused this message (HTTP {status})."
+    )
+    return SendResult.failure(str(code or f"http_{status}"), sentence, detail=detail)
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -169,7 +188,13 @@ def _twilio_get(account: PlatformAccount, url: str, params: dict[str, Any] | Non
     try:
         body = response.json()
     except ValueError as exc:
-        raise TwilioError(SendResult.failure("invalid_json", "Twilio answered with a body that is not JSON.")) from exc
+        raise TwilioError(
+            SendResult.failure(
+                "invalid_json",
+                "Twilio answered in a way Switchboard did not expect.",
+                detail=f"Twilio answered HTTP {response.status_code} with a body that is not JSON: {exc}",
+            )
+        ) from exc
     return body if isinstance(body, dict) else {}
 
 
@@ -323,23 +348,34 @@ def bridge_post(account: PlatformAccount, endpoint: str, body: dict[str, Any]) -
             allow_redirects=False,
         )
     except requests.RequestException as exc:
-        return SendResult.failure("network", f"The WhatsApp bridge is unreachable right now ({exc}).", transient=True)
+        return SendResult.failure(
+            "network",
+            "The WhatsApp bridge could not be reached (is it running, and is its address right?).",
+            transient=True,
+            detail=f"bridge {endpoint} failed: {type(exc).__name__}: {exc}",
+        )
     status = response.status_code
+    detail = f"bridge {endpoint} answered HTTP {status}: {response.text[:500]}"
     if status in (401, 403):
         return SendResult.failure(
-            f"http_{status}", "The bridge refused the account's API key: reconnect the account.", needs_reconnect=True
+            f"http_{status}",
+            "The bridge refused the account's API key: reconnect the account.",
+            needs_reconnect=True,
+            detail=detail,
         )
     if status == 429 or status >= 500:
         return SendResult.failure(
             f"http_{status}",
-            f"The WhatsApp bridge is busy or unreachable right now (HTTP {status}).",
+            "The WhatsApp bridge is busy or unreachable right now.",
             transient=True,
             retry_after=_retry_after(response),
+            detail=detail,
         )
     if status >= 300:
         return SendResult.failure(
             f"http_{status}",
             "The WhatsApp bridge refused this message (is its session connected and the chat valid?).",
+            detail=detail,
         )
     try:
         answer = response.json()

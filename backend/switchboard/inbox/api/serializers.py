@@ -136,6 +136,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "status",
             "error_code",
             "error_message",
+            "error_detail",
             "reactions",
             "is_deleted",
             "is_read",

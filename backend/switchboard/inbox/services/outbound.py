@@ -6,12 +6,13 @@ The path (docs/outbound.md):
    listing card / WhatsApp template, and the reply windows allow it (WhatsApp Business API: 24 hours, else templates
    only → `SendRefused(outside_customer_service_window)`; Messenger / Instagram: 7 days) — then stores the message
    (outbound, `queued`, `sent_by` the agent) and, after the commit, broadcasts `message.created` and enqueues
-   `send_message_task`.
+   `send_message_task` (without a worker, on a thread of inbox/inprocess.py: never inside the agent's request).
 2. The task calls `message_deliver`: claim the row (`queued → sending`), wait for a slot of the account's rate limit
    (shared by every worker through the cache), call `adapter.send(message)`, and record the answer:
    `sent` with the platform's message id; a transient error puts it back to `queued` for a retry with backoff
    (1 s, 2 s, 4 s … at most SEND_MAX_ATTEMPTS tries); a permanent one ends it `failed` with the vendor's code and a
-   sentence an agent understands. Each change is broadcast as `message.updated`.
+   sentence an agent understands (`error_message`); the technical detail (exception text, the vendor's answer) goes
+   to the log and `error_detail`, never into the sentence. Each change is broadcast as `message.updated`.
 3. `message_retry` sends a failed message again: the same row goes back through `queued → sent`.
 4. Read receipts: when an agent reads a conversation (conversations.py), `read_receipt_on_commit` enqueues
    `send_read_receipt_task`, which calls `adapter.mark_read` — never failing the agent's request.
@@ -40,7 +41,7 @@ from django.utils import timezone
 from switchboard.accounts.models import Organization, User
 from switchboard.accounts.tenancy import ensure_owned
 from switchboard.common import ratelimit
-from switchboard.inbox import realtime, selectors
+from switchboard.inbox import inprocess, realtime, selectors
 from switchboard.inbox.models import (
     Attachment,
     AttachmentStatus,
@@ -88,7 +89,13 @@ CLOSED_DETAIL = (
 
 
 def _is_business_api_whatsapp(account: PlatformAccount) -> bool:
-    return account.platform == Platform.WHATSAPP and account.provider in (Provider.META, Provider.TWILIO)
+    # A sandbox number behaves as a Cloud API one (24-hour window, templates), so what an agency tries in the
+    # sandbox holds once it connects Meta.
+    return account.platform == Platform.WHATSAPP and account.provider in (
+        Provider.META,
+        Provider.TWILIO,
+        Provider.SANDBOX,
+    )
 
 
 def _check_account(account: PlatformAccount) -> None:
@@ -117,7 +124,9 @@ def _enqueue_send_on_commit(message_id: int) -> None:
     def enqueue() -> None:
         from switchboard.inbox.tasks.outbound import send_message_task
 
-        send_message_task.delay(message_id)
+        # Without a worker, off the request's thread: the API answers `queued` at once and the send's outcome
+        # follows over the WebSocket, as with a worker (inprocess.py).
+        inprocess.run_task(send_message_task, message_id)
 
     transaction.on_commit(enqueue)
 
@@ -126,14 +135,14 @@ def _enqueue_send_on_commit(message_id: int) -> None:
 def _validate_template(account: PlatformAccount, template: Any) -> dict[str, Any]:
     if not _is_business_api_whatsapp(account):
         raise ValidationError(
-            {"template": ["Templates are for WhatsApp numbers on the Cloud API or Twilio; send text instead."]}
+            {"template": ["Templates are for WhatsApp Business numbers (Cloud API, Twilio, sandbox); send text."]}
         )
     if not isinstance(template, dict) or not str(template.get("name") or "").strip():
         raise ValidationError({"template": ["Give the template's name, language and components."]})
     name = str(template["name"]).strip()
     language = str(template.get("language") or "").strip()
     components = template.get("components") or []
-    if account.provider == Provider.META and not language:
+    if account.provider in (Provider.META, Provider.SANDBOX) and not language:
         raise ValidationError({"template": ["Give the template's language code, e.g. en_US."]})
     if account.provider == Provider.TWILIO and not name.startswith("HX"):
         raise ValidationError(
@@ -326,6 +335,7 @@ def message_retry(*, organization: Organization | int, message: Message, by: Use
             status=MessageStatus.QUEUED,
             error_code="",
             error_message="",
+            error_detail="",
             platform_message_id=None,
             updated_at=timezone.now(),
         )
@@ -403,7 +413,7 @@ def message_deliver(*, message_id: int, attempt: int, may_retry: Callable[[float
             _record_retrying(message, result, attempt=attempt, countdown=countdown)
             return Delivery(DeliveryStatus.RETRY, countdown)
         sentence = f"{sentence} Gave up after {attempt} attempt{'s' if attempt != 1 else ''}."
-    _record_failed(message, result.error_code, sentence)
+    _record_failed(message, result.error_code, sentence, result.error_detail)
     return Delivery(DeliveryStatus.FAILED)
 
 
@@ -412,15 +422,20 @@ def _send(account: PlatformAccount, message: Message) -> SendResult:
         ratelimit.acquire(f"send:{account.pk}", account_rate_limit(account), max_wait=RATE_LIMIT_MAX_WAIT)
     except ratelimit.RateLimitWaitExceeded:
         return SendResult.failure(
-            "rate_limited", "Too many messages are being sent from this account right now.", transient=True
+            "rate_limited",
+            "Too many messages are being sent from this account right now.",
+            transient=True,
+            detail=f"no slot of the {account_rate_limit(account)}/s send budget within {RATE_LIMIT_MAX_WAIT:g} s",
         )
     try:
         return adapter_for(account).send(message)
-    except Exception:
+    except Exception as exc:
         # A bug, not the vendor: retrying would repeat it, so the message fails visibly instead of looping.
         logger.exception("sending message %s through %s/%s crashed", message.pk, account.platform, account.provider)
         return SendResult.failure(
-            "internal_error", "Switchboard could not send this message because of an internal error."
+            "internal_error",
+            "Switchboard could not send this message because of an internal error.",
+            detail=f"{account.platform}/{account.provider} adapter raised {type(exc).__name__}: {exc}",
         )
 
 
@@ -431,7 +446,7 @@ def _record_sent(message: Message, platform_message_id: str) -> None:
             _store_platform_id(message, platform_message_id)
         # Only from queued / sending: a status webhook that already said delivered or read is never undone.
         Message.objects.filter(pk=message.pk, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).update(
-            status=MessageStatus.SENT, error_code="", error_message="", updated_at=now
+            status=MessageStatus.SENT, error_code="", error_message="", error_detail="", updated_at=now
         )
         realtime.message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
     logger.info("message %s sent as %s", message.pk, platform_message_id or "(no id)")
@@ -470,21 +485,34 @@ def _record_retrying(message: Message, result: SendResult, *, attempt: int, coun
     )
     with transaction.atomic():
         Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-            status=MessageStatus.QUEUED, error_code=result.error_code, error_message=note, updated_at=timezone.now()
+            status=MessageStatus.QUEUED,
+            error_code=result.error_code,
+            error_message=note,
+            error_detail=result.error_detail,
+            updated_at=timezone.now(),
         )
         realtime.message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
     logger.info(
-        "message %s: attempt %s failed (%s), retrying in %ss", message.pk, attempt, result.error_code, countdown
+        "message %s: attempt %s failed (%s), retrying in %ss: %s",
+        message.pk,
+        attempt,
+        result.error_code,
+        countdown,
+        result.error_detail or result.error_message,
     )
 
 
-def _record_failed(message: Message, code: str, sentence: str) -> None:
+def _record_failed(message: Message, code: str, sentence: str, detail: str = "") -> None:
     with transaction.atomic():
         Message.objects.filter(pk=message.pk, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).update(
-            status=MessageStatus.FAILED, error_code=code[:32], error_message=sentence, updated_at=timezone.now()
+            status=MessageStatus.FAILED,
+            error_code=code[:32],
+            error_message=sentence,
+            error_detail=detail,
+            updated_at=timezone.now(),
         )
         realtime.message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
-    logger.info("message %s failed: %s %s", message.pk, code, sentence)
+    logger.warning("message %s failed: %s %s (%s)", message.pk, code, sentence, detail or "no detail")
 
 
 # --- read receipts ----------------------------------------------------------------------------------------------------
@@ -517,7 +545,7 @@ def read_receipt_on_commit(*, conversation: Conversation, message_id: int | None
         from switchboard.inbox.tasks.outbound import send_read_receipt_task
 
         try:
-            send_read_receipt_task.delay(message_id)
+            inprocess.run_task(send_read_receipt_task, message_id)
         except Exception:  # a broker hiccup must never fail the agent's request
             logger.exception("could not enqueue the read receipt for message %s", message_id)
 

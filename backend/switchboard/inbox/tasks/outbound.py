@@ -5,10 +5,12 @@ message (and its organization) up again.
 failure, schedules the next with backoff (`self.retry(countdown=…)`: 1 s, 2 s, 4 s … at most SEND_MAX_ATTEMPTS tries
 in all). The attempt number travels in the task's arguments, so it survives redelivery.
 
-Under the embedded default (CELERY_TASK_ALWAYS_EAGER) the task runs inside the agent's request, and Celery would
-re-run a retry at once, ignoring the countdown. There, retries happen in-process with the same backoff but only while
-their waits add up to at most SEND_EAGER_RETRY_MAX_WAIT_SECONDS (3 s: attempts at 0, 1 and 3 s); after that the message
-fails with the vendor's code and the agent retries it from the API. A request is never held for long, and never loops.
+Under the embedded default (CELERY_TASK_ALWAYS_EAGER) there is no worker: the service hands the task to a thread of
+`inbox/inprocess.py`, so the agent's request has already answered `queued`; Celery would re-run a retry at once,
+ignoring the countdown. There, retries happen in the same thread with the same backoff but only while their waits add
+up to at most SEND_EAGER_RETRY_MAX_WAIT_SECONDS (3 s: attempts at 0, 1 and 3 s); after that the message fails with the
+vendor's code and the agent retries it from the API. One of the few in-process threads is never held for long, and a
+send never loops.
 """
 
 from __future__ import annotations

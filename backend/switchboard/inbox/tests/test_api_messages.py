@@ -29,6 +29,7 @@ MESSAGE_KEYS = {
     "status",
     "error_code",
     "error_message",
+    "error_detail",
     "reactions",
     "is_deleted",
     "is_read",

@@ -47,7 +47,15 @@ def envelope(code: int, subcode: int | None = None, message: str = "boom") -> di
         (401, envelope(190, 463), "190", False, True, "reconnect"),
         (400, envelope(10, 2018278), "10", False, False, "window"),
         (400, envelope(132001), "132001", False, False, "No approved template"),
-        (400, envelope(999999, message="Weird new thing"), "999999", False, False, "Weird new thing"),
+        # Meta's own wording goes to error_detail (below), never into the agent's sentence.
+        (
+            400,
+            envelope(999999, message="Weird new thing"),
+            "999999",
+            False,
+            False,
+            "refused this message (error 999999)",
+        ),
     ],
 )
 def test_graph_errors(graph, status, body, code, transient, reconnect, says):
@@ -57,6 +65,9 @@ def test_graph_errors(graph, status, body, code, transient, reconnect, says):
     assert not result.ok
     assert (result.error_code, result.transient, result.needs_reconnect) == (code, transient, reconnect)
     assert says.lower() in result.error_message.lower()
+    assert result.error_detail.startswith("Graph API: ") and f"HTTP {status}" in result.error_detail
+    if isinstance(body, dict):
+        assert body["error"]["message"] in result.error_detail and body["error"]["message"] not in result.error_message
 
 
 @responses.activate
@@ -64,6 +75,8 @@ def test_graph_timeout_is_transient(graph):
     responses.post(f"{GRAPH}/v21.0/123/messages", body=requests.Timeout("read timed out"))
     result = messages.graph_post(graph, "123/messages", {})
     assert (result.ok, result.transient, result.error_code) == (False, True, "network")
+    assert result.error_message == "The platform could not be reached (a network problem or a timeout)."
+    assert "read timed out" in result.error_detail
 
 
 @responses.activate
@@ -131,6 +144,8 @@ def test_twilio_network_error_is_transient(twilio_account):
     responses.post(URL, body=requests.ConnectionError("refused"))
     result = whatsapp_client.twilio_send(twilio_account, {"To": "whatsapp:+1555", "Body": "x"})
     assert (result.transient, result.error_code) == (True, "network")
+    assert result.error_message == "Twilio could not be reached (a network problem or a timeout)."
+    assert result.error_detail == "Twilio request failed: ConnectionError: refused"
 
 
 @responses.activate
