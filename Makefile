@@ -17,7 +17,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 endif
 
-.PHONY: help install run test lint fmt e2e bench services worker beat build-frontend migrate seed clean compose-env certs
+.PHONY: help install run test lint fmt e2e fuzz bench services worker beat build-frontend migrate seed clean compose-env certs
 
 help:
 	@echo "make run      install, migrate, seed the demo agency and serve http://$(HOST):$(PORT) (embedded defaults)"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench    benchmarks under bench/ (needs PostgreSQL and Redis)"
 	@echo "make worker | beat   Celery worker / beat (needs REDIS_URL)"
 	@echo "make e2e     tests marked live (real daphne/Redis on loopback)"
+	@echo "make fuzz     schemathesis over every operation of /api/schema/ against a served, seeded app"
 	@echo "make services   start local PostgreSQL and Redis on 127.0.0.1"
 	@echo "make build-frontend | migrate | seed | clean"
 	@echo "make compose-env   a .env for docker compose's local profile (http://localhost:8080, fresh secrets)"
@@ -82,6 +83,11 @@ fmt: install
 
 e2e: install
 	cd $(BACKEND) && $(BIN)/pytest -q -m live $(PYTEST_ARGS)
+
+# Serves the app on its own database (CI: PostgreSQL `fuzz` beside the test database, Redis db 9; else SQLite) and
+# runs every operation of the schema as a seeded tenant's owner (backend/tests/fuzz.py, docs/security-fuzzing.md).
+fuzz: install
+	cd $(BACKEND) && $(BIN)/python -m tests.fuzz $(FUZZ_ARGS)
 
 bench: install
 	$(BIN)/python bench/ingest.py
