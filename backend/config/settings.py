@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "switchboard.instagram",
     "switchboard.messenger",
     "switchboard.whatsapp",
+    "switchboard.sandbox",
     "switchboard.listings",
 ]
 
