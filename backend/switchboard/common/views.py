@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import mimetypes
+import re
 import time
 import uuid
+from pathlib import Path
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -96,10 +99,40 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
 
+# Files of the built app that may be cached for a year: Vite puts a content hash in every name under assets/.
+_IMMUTABLE_PREFIX = "assets/"
+_SPA_FILE = re.compile(r"^[A-Za-z0-9._\-/]+$")
+
+
+def _dist_file(path: str) -> Path | None:
+    """The file of frontend/dist that `path` names, or None; never anything outside dist."""
+    if not path or not _SPA_FILE.match(path) or ".." in path.split("/"):
+        return None
+    root = settings.FRONTEND_DIST.resolve()
+    candidate = (root / path).resolve()
+    if root not in candidate.parents or not candidate.is_file():
+        return None
+    return candidate
+
+
 @require_GET
 def spa(request: HttpRequest, path: str = "") -> HttpResponse:
-    """The built web app's index.html for client-side routes; a start page when the app is not built."""
+    """The built web app (frontend/dist): its files as they are, and index.html for every client-side route. A path
+    that looks like a file (has an extension) and is not in the build is a 404, not the app. Without a build, a start
+    page that says how to build it (never a blank page)."""
     index = settings.FRONTEND_DIST / "index.html"
-    if index.is_file():
-        return FileResponse(index.open("rb"), content_type="text/html")
-    return render(request, "common/start.html", status=200)
+    if not index.is_file():
+        return render(request, "common/start.html", {"frontend_dist": settings.FRONTEND_DIST}, status=200)
+    found = _dist_file(path)
+    if found is not None and found.name != "index.html":
+        content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        response = FileResponse(found.open("rb"), content_type=content_type)
+        if path.startswith(_IMMUTABLE_PREFIX):
+            response["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+    if "." in path.rsplit("/", 1)[-1]:
+        return HttpResponse("Not found", status=404, content_type="text/plain")
+    response = FileResponse(index.open("rb"), content_type="text/html")
+    # The shell must always be revalidated, so a new build's asset names are picked up at once.
+    response["Cache-Control"] = "no-cache"
+    return response
