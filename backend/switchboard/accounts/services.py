@@ -308,7 +308,8 @@ def _invitation_email(invitation: Invitation, code: str) -> tuple[str, str]:
     inviter = invitation.invited_by
     who = (inviter.full_name or inviter.email) if inviter else "An administrator"
     expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-    subject = f"{who} invited you to {organization.name} on Switchboard"
+    # One line whatever the names hold: a line break in a header would make Django refuse to send (BadHeaderError).
+    subject = " ".join(f"{who} invited you to {organization.name} on Switchboard".split())
     intro = f"{who} invited you to join {organization.name} on Switchboard as {invitation.get_role_display().lower()}."
     user = User.objects.filter(email=invitation.email).first()
     if user is not None and user.has_usable_password():
@@ -388,6 +389,8 @@ def invitation_resend(*, invitation: Invitation, by: User) -> Invitation:
         _check_may_grant(actor, invitation.role, "invite")
         if invitation.status != InvitationStatus.PENDING:
             raise Conflict(f"This invitation is {invitation.status}: invite again instead.", code="not_pending")
+        if Membership.objects.filter(organization=invitation.organization, user__email=invitation.email).exists():
+            raise Conflict(f"{invitation.email} is already a member of this organization.", code="already_member")
         _charge_invitation_email(invitation.organization)
         code, digest = _invitation_code()
         now = timezone.now()

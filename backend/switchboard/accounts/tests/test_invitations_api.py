@@ -139,6 +139,14 @@ def test_invalid_invitations_are_400(owner_client, body, field):
     assert not Invitation.objects.exists()
 
 
+def test_names_with_line_breaks_still_give_a_one_line_subject(invite, org, owner):
+    org.name = "Acme\r\nBcc: everyone@example.com"
+    org.save()
+    assert invite("x@example.com").status_code == 201
+    assert mail.outbox[0].subject == f"{owner.full_name} invited you to Acme Bcc: everyone@example.com on Switchboard"
+    assert mail.outbox[0].to == ["x@example.com"] and mail.outbox[0].bcc == []
+
+
 def test_a_mail_server_failure_keeps_the_invitation_and_answers_201(invite, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise ConnectionRefusedError("smtp down")
@@ -371,6 +379,9 @@ def test_revoking_kills_the_code_at_once(invite, owner_client, make_user):
     response = owner_client.post(f"{INVITATIONS}{invitation_id}/revoke/")
     assert response.status_code == 409
     assert response.json() == {"detail": "This invitation is already revoked.", "code": "not_pending"}
+    response = owner_client.post(f"{INVITATIONS}{invitation_id}/resend/")
+    assert response.status_code == 409
+    assert response.json() == {"detail": "This invitation is revoked: invite again instead.", "code": "not_pending"}
 
 
 def test_resending_issues_a_new_code_and_expiry(invite, send, owner_client, org_admin, org_admin_client):
