@@ -1,30 +1,89 @@
-"""A demo agency with a living inbox, fed through MessageService like real traffic. Idempotent: message ids are
-fixed, so a second run finds every message already stored."""
+"""A demo agency with a living inbox, fed through MessageService like real traffic — and never leaving the machine.
+
+* Its three accounts (WhatsApp, Messenger, Instagram) use the sandbox provider: sends succeed locally, statuses come
+  back after realistic delays, and a scripted customer answers (`settings.simulate_replies`). Each has a webhook
+  secret (`DEMO_WEBHOOK_SECRET`), so a signed test delivery to `/api/webhooks/sandbox/<platform>/` is accepted
+  (`manage.py send_webhook_fixture`).
+* The customers' media are small files the project ships (switchboard/sandbox/demo_media/): the messages carry
+  sandbox media ids (`sandbox:<file>`) and the normal media pipeline stores them (type from bytes, thumbnails), so
+  they render through the media API as any download would — no vendor, no DNS lookup, no network.
+* A listing (12 Oak Street, reference OAK12) with photos, whose card is in the WhatsApp thread.
+
+Idempotent: message ids and the listing reference are fixed, so a second run finds everything stored. Demo data from
+before the sandbox (Meta accounts with fake tokens, failed media) is brought over: the demo accounts become sandbox
+accounts and media that never arrived is fetched again from the shipped files.
+
+It ends by printing the login and the ids the docs' examples use (`--json` prints only those, as JSON).
+"""
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from switchboard.accounts.models import Membership, Organization, Role, User
 from switchboard.inbox.events import AttachmentRef, ContactProfile, InboundEvent, InboundMessage, Reaction
-from switchboard.inbox.models import MessageKind
+from switchboard.inbox.models import Attachment, AttachmentStatus, Conversation, Message, MessageKind
 from switchboard.inbox.services.ingest import handle_events
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
+from switchboard.platforms.registry import endpoint_for
 
 DEMO_EMAIL = os.environ.get("DEMO_EMAIL", "demo@switchboard.local")
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "switchboard-demo")
+# Sandbox accounts accept only deliveries signed with their own secret, and receive only sandbox traffic: a known
+# secret for a local demo lets the docs' curl examples sign a test delivery.
+DEMO_WEBHOOK_SECRET = os.environ.get("DEMO_WEBHOOK_SECRET", "switchboard-demo-webhook-secret")
+LISTING_REFERENCE = "OAK12"
 
 ACCOUNTS = [
-    (Platform.WHATSAPP, Provider.META, "Sunrise Realty WhatsApp", "106540352242922", "+15550783881"),
-    (Platform.MESSENGER, Provider.META, "Sunrise Realty (Facebook Page)", "109876543210987", ""),
-    (Platform.INSTAGRAM, Provider.META, "@sunrise.realty", "17841400000000001", ""),
+    (Platform.WHATSAPP, "Sunrise Realty WhatsApp", "106540352242922", "+15550783881"),
+    (Platform.MESSENGER, "Sunrise Realty (Facebook Page)", "109876543210987", ""),
+    (Platform.INSTAGRAM, "@sunrise.realty", "17841400000000001", ""),
 ]
+
+
+@dataclass(frozen=True)
+class DemoMedia:
+    kind: str
+    file: str  # in switchboard/sandbox/demo_media/
+    mime_type: str
+    filename: str = ""
+
+    @property
+    def ref(self) -> AttachmentRef:
+        return AttachmentRef(
+            kind=self.kind, media_id=f"sandbox:{self.file}", mime_type=self.mime_type, filename=self.filename
+        )
+
+
+def _photo(file: str) -> DemoMedia:
+    return DemoMedia(MessageKind.IMAGE, file, "image/jpeg")
+
+
+# The media of each demo message, by its platform message id (also what brings old demo data over).
+MEDIA: dict[str, tuple[DemoMedia, ...]] = {
+    "demo-wa-3": (_photo("kitchen.jpg"),),
+    "demo-wa-8": (DemoMedia(MessageKind.DOCUMENT, "floorplan.pdf", "application/pdf", "floorplan.pdf"),),
+    "demo-wa-9": (DemoMedia(MessageKind.AUDIO, "voice-note.wav", "audio/wav"),),
+    # The demo's "video": an animation (the project ships no video encoder); shown as an image.
+    "demo-wa-10": (DemoMedia(MessageKind.IMAGE, "walkthrough.gif", "image/gif", "walkthrough.gif"),),
+    "demo-wa-12": (DemoMedia(MessageKind.STICKER, "sticker.webp", "image/webp"),),
+    "demo-fb-4": (_photo("living-room.jpg"), _photo("bedroom.jpg"), _photo("kitchen.jpg")),
+    "demo-ig-1": (_photo("terrace.jpg"),),
+}
+LISTING_PHOTOS = ("facade.png", "kitchen.jpg", "living-room.jpg")
 
 
 def _msg(
@@ -37,12 +96,20 @@ def _msg(
     echo: bool = False,
     **extra: Any,
 ) -> InboundMessage:
+    attachments = tuple(media.ref for media in MEDIA.get(pid, ()))
     return InboundMessage(
-        platform_message_id=pid, contact=who, timestamp=at, kind=kind, text=text, is_echo=echo, **extra
+        platform_message_id=pid,
+        contact=who,
+        timestamp=at,
+        kind=kind,
+        text=text,
+        is_echo=echo,
+        attachments=attachments,
+        **extra,
     )
 
 
-def demo_events(now: datetime) -> dict[str, list[InboundEvent]]:
+def demo_events(now: datetime, *, listing_id: int | None = None) -> dict[str, list[InboundEvent]]:
     """Per platform, conversations that show every message kind the inbox renders."""
     t = lambda minutes: now - timedelta(minutes=minutes)  # noqa: E731 - reads best inline here
     maria = ContactProfile("14155550101", name="Maria Gonzalez", phone_number="14155550101")
@@ -52,12 +119,12 @@ def demo_events(now: datetime) -> dict[str, list[InboundEvent]]:
     lena = ContactProfile("6051234567890456", name="Lena Fischer")
     ana = ContactProfile("17841455500000011", name="Ana Souza", username="ana.souza.home")
     kai = ContactProfile("17841455500000022", name="Kai Tanaka", username="kai.t")
-    photo = lambda n: AttachmentRef(kind=MessageKind.IMAGE, media_id=f"demo-media-{n}", mime_type="image/jpeg")  # noqa: E731
+    card = {"title": "12 Oak Street", "price": "485000", "currency": "USD", "bedrooms": 3, "location": "Oakland, CA"}
     return {
         Platform.WHATSAPP: [
             _msg("demo-wa-1", maria, t(300), text="Hi! Is the 3-bedroom on Oak Street still available?"),
             _msg("demo-wa-2", maria, t(295), text="Yes, it is! Would you like to visit this week?", echo=True),
-            _msg("demo-wa-3", maria, t(290), MessageKind.IMAGE, "Is this the kitchen?", attachments=(photo(1),)),
+            _msg("demo-wa-3", maria, t(290), MessageKind.IMAGE, "Is this the kitchen?"),
             _msg(
                 "demo-wa-4",
                 maria,
@@ -65,15 +132,7 @@ def demo_events(now: datetime) -> dict[str, list[InboundEvent]]:
                 MessageKind.LISTING_CARD,
                 "🏠 12 Oak Street — $485,000",
                 echo=True,
-                payload={
-                    "card": {
-                        "title": "12 Oak Street",
-                        "price": "485000",
-                        "currency": "USD",
-                        "bedrooms": 3,
-                        "location": "Oakland, CA",
-                    }
-                },
+                payload={"card": card, **({"listing_id": listing_id} if listing_id else {})},
             ),
             Reaction(target_platform_message_id="demo-wa-4", contact=maria, emoji="❤️", timestamp=t(279)),
             _msg(
@@ -98,43 +157,9 @@ def demo_events(now: datetime) -> dict[str, list[InboundEvent]]:
                 },
             ),
             _msg("demo-wa-7", james, t(198), text="I'd like to sell this one. Can you value it?"),
-            _msg(
-                "demo-wa-8",
-                james,
-                t(190),
-                MessageKind.DOCUMENT,
-                "Floor plan",
-                attachments=(
-                    AttachmentRef(
-                        kind=MessageKind.DOCUMENT,
-                        media_id="demo-media-doc",
-                        mime_type="application/pdf",
-                        filename="floorplan.pdf",
-                    ),
-                ),
-            ),
-            _msg(
-                "demo-wa-9",
-                james,
-                t(185),
-                MessageKind.AUDIO,
-                "",
-                attachments=(
-                    AttachmentRef(
-                        kind=MessageKind.AUDIO, media_id="demo-media-voice", mime_type="audio/ogg; codecs=opus"
-                    ),
-                ),
-            ),
-            _msg(
-                "demo-wa-10",
-                priya,
-                t(60),
-                MessageKind.VIDEO,
-                "Walkthrough of my current place",
-                attachments=(
-                    AttachmentRef(kind=MessageKind.VIDEO, media_id="demo-media-video", mime_type="video/mp4"),
-                ),
-            ),
+            _msg("demo-wa-8", james, t(190), MessageKind.DOCUMENT, "Floor plan"),
+            _msg("demo-wa-9", james, t(185), MessageKind.AUDIO, ""),
+            _msg("demo-wa-10", priya, t(60), MessageKind.IMAGE, "Walkthrough of my current place"),
             _msg(
                 "demo-wa-11",
                 priya,
@@ -150,16 +175,7 @@ def demo_events(now: datetime) -> dict[str, list[InboundEvent]]:
                     ]
                 },
             ),
-            _msg(
-                "demo-wa-12",
-                priya,
-                t(57),
-                MessageKind.STICKER,
-                "",
-                attachments=(
-                    AttachmentRef(kind=MessageKind.STICKER, media_id="demo-media-sticker", mime_type="image/webp"),
-                ),
-            ),
+            _msg("demo-wa-12", priya, t(57), MessageKind.STICKER, ""),
             _msg("demo-wa-13", priya, t(55), MessageKind.SYSTEM, "Priya changed her phone number."),
             _msg(
                 "demo-wa-14",
@@ -174,7 +190,7 @@ def demo_events(now: datetime) -> dict[str, list[InboundEvent]]:
             _msg("demo-fb-1", tom, t(400), text="Hello, do you have rentals near the university?"),
             _msg("demo-fb-2", tom, t(395), text="We have two. Sending details now.", echo=True),
             _msg("demo-fb-3", tom, t(30), text="Great, the second one looks perfect 👍"),
-            _msg("demo-fb-4", lena, t(20), MessageKind.IMAGE, "", attachments=(photo(2), photo(3), photo(4))),
+            _msg("demo-fb-4", lena, t(20), MessageKind.IMAGE, ""),
             _msg(
                 "demo-fb-5",
                 lena,
@@ -185,19 +201,43 @@ def demo_events(now: datetime) -> dict[str, list[InboundEvent]]:
             ),
         ],
         Platform.INSTAGRAM: [
-            _msg(
-                "demo-ig-1", ana, t(90), MessageKind.IMAGE, "", payload={"story_reply": True}, attachments=(photo(5),)
-            ),
+            _msg("demo-ig-1", ana, t(90), MessageKind.IMAGE, "", payload={"story_reply": True}),
             _msg("demo-ig-2", ana, t(88), text="Love this penthouse! What's the price?"),
             _msg("demo-ig-3", kai, t(10), text="Is the studio on 5th pet friendly?"),
         ],
     }
 
 
+def demo_media_folder() -> Path:
+    # Found through the app registry, not an import: nothing imports the sandbox app (docs/architecture.md).
+    return Path(apps.get_app_config("sandbox").path) / "demo_media"
+
+
 class Command(BaseCommand):
-    help = "Create (once) the demo agency, its owner login, one account per platform and realistic conversations."
+    help = (
+        "Create (once) the demo agency, its owner login, one sandbox account per platform and realistic conversations."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="Print only the demo's ids, as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        organization, user = self._tenant()
+        accounts = {platform: self._account(organization, platform, *rest) for platform, *rest in ACCOUNTS}
+        listing = self._listing(organization, user)
+        stored = 0
+        for platform, events in demo_events(timezone.now(), listing_id=listing.pk).items():
+            outcomes = handle_events(accounts[platform], events)
+            stored += sum(1 for outcome in outcomes if outcome == "created")
+        media = self._store_media(accounts.values())
+        ids = self._ids(organization, accounts, listing)
+        if options["json"]:
+            self.stdout.write(json.dumps(ids, indent=2))
+            return
+        self._report(organization, stored, media, ids)
+
+    # --- the tenant -----------------------------------------------------------------------------------------------
+    def _tenant(self) -> tuple[Organization, User]:
         with transaction.atomic():
             organization, _ = Organization.objects.get_or_create(
                 slug="demo-agency", defaults={"name": "Sunrise Realty (demo)"}
@@ -208,27 +248,152 @@ class Command(BaseCommand):
                     DEMO_EMAIL, DEMO_PASSWORD, full_name="Demo Owner", is_staff=True, is_superuser=True
                 )
             Membership.objects.get_or_create(user=user, organization=organization, defaults={"role": Role.OWNER})
-            accounts = {}
-            for platform, provider, name, external_id, phone in ACCOUNTS:
-                account, _ = PlatformAccount.objects.get_or_create(
+        return organization, user
+
+    def _account(
+        self, organization: Organization, platform: str, name: str, external_id: str, phone: str
+    ) -> PlatformAccount:
+        sandbox = {
+            "provider": Provider.SANDBOX,
+            "credentials": {},
+            "webhook_secret": DEMO_WEBHOOK_SECRET,
+            "needs_reconnect": False,
+            "is_active": True,
+        }
+        with transaction.atomic():
+            # Demo data from before the sandbox: the same account on the Meta provider, with a token that never
+            # worked. It becomes the sandbox account, keeping its conversations.
+            mine = PlatformAccount.objects.filter(organization=organization, platform=platform, external_id=external_id)
+            account = mine.filter(provider=Provider.SANDBOX).first() or mine.order_by("id").first()
+            if account is None:
+                account = PlatformAccount.objects.create(
+                    organization=organization,
                     platform=platform,
-                    provider=provider,
                     external_id=external_id,
-                    defaults={
-                        "organization": organization,
-                        "display_name": name,
-                        "phone_number": phone,
-                        "credentials": {"access_token": "demo-token-not-valid"},
-                    },
+                    display_name=name,
+                    phone_number=phone,
+                    settings={"simulate_replies": True},
+                    **sandbox,
                 )
-                accounts[platform] = account
-        stored = 0
-        for platform, events in demo_events(timezone.now()).items():
-            outcomes = handle_events(accounts[platform], events)
-            stored += sum(1 for o in outcomes if o == "created")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo agency '{organization.name}': {stored} new messages.\n"
-                f"  Log in as {DEMO_EMAIL} / {DEMO_PASSWORD} (also the Django admin at /admin/)."
+            elif account.provider != Provider.SANDBOX or account.webhook_secret != DEMO_WEBHOOK_SECRET:
+                for field, value in sandbox.items():
+                    setattr(account, field, value)
+                account.settings = {**(account.settings or {}), "simulate_replies": True}
+                account.save()
+        return account
+
+    def _listing(self, organization: Organization, user: User) -> Any:
+        from switchboard.listings.models import Listing, ListingStatus
+        from switchboard.listings.services import listing_create, listing_image_upload
+
+        listing = Listing.objects.for_organization(organization).filter(reference=LISTING_REFERENCE).first()
+        if listing is None:
+            listing = listing_create(
+                organization=organization,
+                by=user,
+                data={
+                    "reference": LISTING_REFERENCE,
+                    "title": "12 Oak Street",
+                    "price": Decimal("485000"),
+                    "currency": "USD",
+                    "location": "Oakland, CA",
+                    "bedrooms": 3,
+                    "description": "Bright 3-bedroom family home with a new kitchen and a garden (sandbox demo).",
+                    "status": ListingStatus.ACTIVE,
+                },
             )
+        if not listing.images.exists():
+            for name in LISTING_PHOTOS:
+                data = (demo_media_folder() / name).read_bytes()
+                mime = "image/png" if name.endswith(".png") else "image/jpeg"
+                upload = SimpleUploadedFile(name, data, content_type=mime)
+                listing_image_upload(organization=organization, listing=listing, by=user, file=upload)
+        return listing
+
+    # --- media ----------------------------------------------------------------------------------------------------
+    def _store_media(self, accounts: Any) -> dict[str, int]:
+        """Store every demo attachment that is not stored yet, from the shipped files, through the media task's own
+        code (type check, thumbnail, then the listings hook) — here and now, whether or not a worker runs or
+        MEDIA_AUTO_DOWNLOAD is on. Old demo attachments that failed are pointed at the shipped files first."""
+        from switchboard.inbox.tasks.media import download_attachment_task
+
+        messages = Message.objects.filter(platform_account__in=list(accounts), platform_message_id__in=list(MEDIA))
+        for message in messages:
+            wanted = MEDIA[message.platform_message_id]
+            if message.kind != wanted[0].kind:
+                Message.objects.filter(pk=message.pk).update(kind=wanted[0].kind)
+            for attachment, media in zip(message.attachments.order_by("id"), wanted, strict=False):
+                if attachment.status == AttachmentStatus.STORED:
+                    continue
+                Attachment.objects.filter(pk=attachment.pk).update(
+                    kind=media.kind,
+                    media_id=media.ref.media_id,
+                    source_url="",
+                    mime_type=media.mime_type,
+                    filename=media.filename,
+                    status=AttachmentStatus.PENDING,
+                    error="",
+                )
+        pending = Attachment.objects.filter(message__in=messages, status=AttachmentStatus.PENDING)
+        for attachment_id in pending.values_list("pk", flat=True):
+            download_attachment_task.apply(args=(attachment_id,))
+        counts = {"stored": 0, "failed": 0}
+        for status in Attachment.objects.filter(message__in=messages).values_list("status", flat=True):
+            counts["stored" if status == AttachmentStatus.STORED else "failed"] += 1
+        return counts
+
+    # --- what it prints -------------------------------------------------------------------------------------------
+    def _ids(self, organization: Organization, accounts: dict[str, PlatformAccount], listing: Any) -> dict[str, Any]:
+        conversation = (
+            Conversation.objects.filter(platform_account=accounts[Platform.WHATSAPP], contact__name="Maria Gonzalez")
+            .select_related("contact")
+            .first()
         )
+        return {
+            "login": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
+            "organization": {"id": organization.pk, "slug": organization.slug, "name": organization.name},
+            "accounts": {
+                platform: {
+                    "id": account.pk,
+                    "provider": account.provider,
+                    "external_id": account.external_id,
+                    "webhook_url": reverse(f"webhook-{endpoint_for(platform, account.provider)}"),
+                    "webhook_secret": DEMO_WEBHOOK_SECRET,
+                }
+                for platform, account in accounts.items()
+            },
+            "conversation": {
+                "id": conversation.pk,
+                "platform": conversation.platform,
+                "contact": conversation.contact.name,
+                "contact_external_id": conversation.contact.external_id,
+            }
+            if conversation
+            else None,
+            "listing": {"id": listing.pk, "reference": listing.reference, "title": listing.title},
+        }
+
+    def _report(self, organization: Organization, stored: int, media: dict[str, int], ids: dict[str, Any]) -> None:
+        failed = f", {media['failed']} NOT stored" if media["failed"] else ""
+        lines = [
+            self.style.SUCCESS(
+                f"Demo agency '{organization.name}': {stored} new messages, {media['stored']} media stored{failed}."
+            ),
+            f"  Log in as {DEMO_EMAIL} / {DEMO_PASSWORD} (also the Django admin at /admin/).",
+            f"  Organization {ids['organization']['id']} (X-Organization: {ids['organization']['slug']}).",
+            "  Accounts on the sandbox provider (sends succeed locally; a scripted customer answers):",
+        ]
+        for platform, account in ids["accounts"].items():
+            lines.append(
+                f"    {platform:<10} account {account['id']:<4} external_id {account['external_id']:<18} "
+                f"webhooks {account['webhook_url']}"
+            )
+        lines.append(f"    webhook secret of the demo accounts: {DEMO_WEBHOOK_SECRET}")
+        if ids["conversation"]:
+            conversation = ids["conversation"]
+            lines.append(
+                f"  Conversation {conversation['id']}: {conversation['contact']} on {conversation['platform']}."
+            )
+        listing = ids["listing"]
+        lines.append(f"  Listing {listing['id']}: {listing['title']} (reference {listing['reference']}).")
+        self.stdout.write("\n".join(lines))
