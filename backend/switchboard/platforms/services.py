@@ -39,21 +39,23 @@ CREDENTIALS: dict[str, CredentialSpec] = {
     Provider.META: CredentialSpec(required=("access_token",)),
     Provider.TWILIO: CredentialSpec(required=("account_sid", "auth_token"), optional=("messaging_service_sid",)),
     Provider.BRIDGE: CredentialSpec(required=("base_url",), optional=("api_key",)),
+    Provider.SANDBOX: CredentialSpec(required=()),  # no vendor, so nothing to authenticate with
 }
 # Which keys are secrets (the admin shows them as write-only password fields; the others are plain settings).
 SECRET_CREDENTIAL_KEYS = frozenset({"access_token", "auth_token", "api_key"})
 ALL_CREDENTIAL_KEYS: tuple[str, ...] = tuple(dict.fromkeys(k for spec in CREDENTIALS.values() for k in spec.allowed))
 
 PROVIDERS_BY_PLATFORM: dict[str, frozenset[str]] = {
-    Platform.INSTAGRAM: frozenset({Provider.META}),
-    Platform.MESSENGER: frozenset({Provider.META}),
-    Platform.WHATSAPP: frozenset({Provider.META, Provider.TWILIO, Provider.BRIDGE}),
+    Platform.INSTAGRAM: frozenset({Provider.META, Provider.SANDBOX}),
+    Platform.MESSENGER: frozenset({Provider.META, Provider.SANDBOX}),
+    Platform.WHATSAPP: frozenset({Provider.META, Provider.TWILIO, Provider.BRIDGE, Provider.SANDBOX}),
 }
 
 EXTERNAL_ID_HELP = {
     Provider.META: "the numeric id Meta sends in webhooks (WhatsApp phone_number_id, Page id or Instagram account id)",
     Provider.TWILIO: "the Twilio WhatsApp number in E.164, e.g. +14155238886",
     Provider.BRIDGE: "the bridge session name (letters, digits, '.', '_' or '-')",
+    Provider.SANDBOX: "an id of your choice (letters, digits, '.', '_' or '-'), the one test deliveries carry",
 }
 
 UPDATABLE_FIELDS = frozenset(
@@ -72,7 +74,7 @@ UPDATABLE_FIELDS = frozenset(
 )
 
 _RAW_FIELDS = frozenset({"webhook_secret", "verify_token"})  # secrets are stored exactly as given
-_SETTINGS_TYPES: dict[str, type] = {"send_read_receipts": bool, "rate_limit_per_second": int}
+_SETTINGS_TYPES: dict[str, type] = {"send_read_receipts": bool, "rate_limit_per_second": int, "simulate_replies": bool}
 
 
 def credential_keys(account: PlatformAccount) -> list[str]:
