@@ -1,4 +1,5 @@
-"""Every WhatsApp fixture — Cloud API, Twilio, bridges — through its real endpoint with a correct signature."""
+"""WhatsApp endpoints — Cloud API, Twilio, bridges — beyond each fixture's own expectation (test_webhooks_cloud.py,
+test_webhooks_twilio.py, test_webhooks_bridge.py): malformed bodies, signatures, ordering, routing."""
 
 from __future__ import annotations
 
@@ -9,40 +10,11 @@ import pytest
 
 from switchboard.inbox.models import Contact, Direction, Message, MessageStatus
 from switchboard.webhooks.models import WebhookLog, WebhookStatus
-from switchboard.webhooks.testing import assert_stored_as_parsed, fixture_bytes, fixture_names
-from switchboard.whatsapp.parsers import bridge, cloud, twilio
+from switchboard.webhooks.testing import fixture_bytes, fixture_names
 
-CLOUD = [n for n in fixture_names("whatsapp", prefix="cloud__") if "__malformed__" not in n]
-TWILIO = [n for n in fixture_names("whatsapp", ".txt", prefix="twilio__") if "__malformed__" not in n]
-BRIDGE = [n for n in fixture_names("whatsapp", prefix="bridge__") if "__malformed__" not in n]
 MALFORMED = fixture_names("whatsapp", prefix="cloud__malformed__") + fixture_names(
     "whatsapp", prefix="bridge__malformed__"
 )
-
-
-def cloud_events(body: bytes) -> list:
-    return [event for _, value in cloud.iter_changes(json.loads(body)) for event in cloud.parse_value(value)]
-
-
-@pytest.mark.parametrize("name", CLOUD)
-def test_every_cloud_fixture_is_stored_as_parsed(poster, wa_cloud_account, name):
-    body = fixture_bytes("whatsapp", name)
-    assert_stored_as_parsed(poster.meta("whatsapp", body), wa_cloud_account, cloud_events(body))
-
-
-@pytest.mark.parametrize("name", TWILIO)
-def test_every_twilio_fixture_is_stored_as_parsed(poster, twilio_account, name):
-    body = fixture_bytes("whatsapp", name).strip()
-    delivery = poster.twilio(body)
-    assert delivery.response["Content-Type"].startswith("text/xml")  # Twilio wants TwiML back
-    events = twilio.parse(dict(parse_qsl(body.decode(), keep_blank_values=True)))
-    assert_stored_as_parsed(delivery, twilio_account, events)
-
-
-@pytest.mark.parametrize("name", BRIDGE)
-def test_every_bridge_fixture_is_stored_as_parsed(poster, bridge_account, name):
-    body = fixture_bytes("whatsapp", name)
-    assert_stored_as_parsed(poster.bridge(body), bridge_account, bridge.parse(json.loads(body)))
 
 
 @pytest.mark.parametrize("name", MALFORMED)
@@ -61,10 +33,10 @@ def test_malformed_twilio_delivery_is_400(poster, twilio_account):
 
 def test_cloud_batch_stores_every_message_and_status(poster, wa_cloud_account):
     body = fixture_bytes("whatsapp", "cloud__batch__two_entries_messages_and_statuses.json")
-    events = cloud_events(body)
     delivery = poster.meta("whatsapp", body)
-    assert delivery.log.event_count == len(events) >= 4
-    assert Message.objects.count() == sum(1 for e in events if type(e).__name__ == "InboundMessage")
+    # Three messages and three statuses (for messages we never sent: nothing to move, nothing stored).
+    assert delivery.log.event_count == 6
+    assert Message.objects.count() == 3
 
 
 def test_cloud_wrong_signature_stores_nothing_but_the_rejection(poster, wa_cloud_account):
