@@ -46,7 +46,7 @@ async function doRefresh(failedAccess: string | null): Promise<Tokens | null> {
     if (!current) return null;
     // Another tab refreshed while we waited for the lock: use its tokens.
     if (current.access !== failedAccess && isFresh(current.access)) return current;
-    const response = await fetch("/api/accounts/token/refresh/", {
+    const response = await fetch(new URL("/api/accounts/token/refresh/", origin()), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ refresh: current.refresh }),
@@ -84,7 +84,7 @@ export async function freshAccessToken(): Promise<string | null> {
 }
 
 export async function authFetch(input: Request | string, init?: RequestInit): Promise<Response> {
-  const request = typeof input === "string" ? new Request(input, init) : input;
+  const request = typeof input === "string" ? new Request(new URL(input, origin()), init) : input;
   const attempt = async (token: string | null, req: Request) => {
     const headers = new Headers(req.headers);
     if (token) headers.set("Authorization", `Bearer ${token}`);
@@ -104,7 +104,11 @@ export async function authFetch(input: Request | string, init?: RequestInit): Pr
   return attempt(renewed.access, retryCopy);
 }
 
-export const api = createClient<paths>({ baseUrl: "", fetch: authFetch });
+function origin(): string {
+  return typeof location !== "undefined" ? location.origin : "http://localhost";
+}
+
+export const api = createClient<paths>({ baseUrl: origin(), fetch: authFetch });
 
 /** Unwraps an openapi-fetch result: the data, or an ApiError with the API's JSON error shape. */
 export async function unwrap<T>(promise: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {

@@ -87,6 +87,8 @@ export function InboxPage() {
   const markUnread = () => {
     if (!selected) return;
     actions.markUnread.mutate(selected, { onSettled: () => setMarkedVersion((v) => v + 1) });
+    // Leave it: an open conversation is read again at once.
+    navigate({ pathname: "/inbox", search });
   };
   const focusComposer = () => document.getElementById("composer-input")?.focus();
 

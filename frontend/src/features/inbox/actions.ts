@@ -7,30 +7,30 @@ import { findConversation, upsertConversation } from "../../state/cache";
 /** Conversation actions, applied to the cache at once and rolled back if the server refuses. */
 export function useConversationActions() {
   const qc = useQueryClient();
-  const optimistic = (run: (c: Conversation) => Promise<Conversation>, patch: (c: Conversation) => Partial<Conversation>) =>
-    useMutationFor(qc, run, patch);
+  const archive = useOptimisticAction(
+    (c) => archiveConversation(c.id),
+    () => ({ is_archived: true, archived_at: new Date().toISOString() }),
+  );
+  const unarchive = useOptimisticAction(
+    (c) => unarchiveConversation(c.id),
+    () => ({ is_archived: false, archived_at: null, archived_by: null }),
+  );
+  const read = useOptimisticAction(markRead, () => ({ unread_count: 0 }));
+  const unread = useOptimisticAction(markUnread, (c) => ({ unread_count: Math.max(1, c.unread_count) }));
   return {
-    archive: optimistic(
-      (c) => archiveConversation(c.id),
-      () => ({ is_archived: true, archived_at: new Date().toISOString() }),
-    ),
-    unarchive: optimistic(
-      (c) => unarchiveConversation(c.id),
-      () => ({ is_archived: false, archived_at: null, archived_by: null }),
-    ),
-    markRead: optimistic(markRead, () => ({ unread_count: 0 })),
-    markUnread: optimistic(markUnread, (c) => ({ unread_count: Math.max(1, c.unread_count) })),
-    setAi: (conversation: Conversation, enabled: boolean) =>
-      aiMutation(qc, conversation, enabled),
+    archive,
+    unarchive,
+    markRead: read,
+    markUnread: unread,
+    setAi: (conversation: Conversation, enabled: boolean) => aiMutation(qc, conversation, enabled),
   };
 }
 
-function useMutationFor(
-  qc: ReturnType<typeof useQueryClient>,
+function useOptimisticAction(
   run: (c: Conversation) => Promise<Conversation>,
   patch: (c: Conversation) => Partial<Conversation>,
 ) {
-  // eslint-disable-next-line react-hooks/rules-of-hooks
+  const qc = useQueryClient();
   return useMutation({
     mutationFn: run,
     onMutate: (conversation: Conversation) => {
