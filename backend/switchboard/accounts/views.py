@@ -37,7 +37,6 @@ X_ORGANIZATION = OpenApiParameter(
 )
 MEMBER_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The membership id.")
 INVITATION_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The invitation id.")
-CONFLICT = OpenApiResponse(ERROR, description="Conflicts with the invitation's state; see `code`.")
 
 
 def throttled(description: str) -> OpenApiResponse:
