@@ -17,15 +17,15 @@ Decisions that matter downstream:
   `payload["unsupported"]`.
 - Instagram stories (`story_mention`, `reply_to.story`) are also marked in `payload["story"]`: their CDN URLs expire
   within about a day and Meta's policy forbids storing story media, so the media task can tell them apart.
-- Timestamps are milliseconds, or seconds in some newer events, as numbers or strings: decided by magnitude.
+- Timestamps are milliseconds, or seconds in some newer events, as numbers or strings: decided by magnitude
+  (`meta.timestamps`, the rule the WhatsApp parsers share).
 - Events the inbox has no use for (referrals, optins, handover notices, edits, unknown ones) give [] — even when
   oddly shaped, because one bad ignored event must not make the whole delivery (up to 1,000 updates) fail.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -40,16 +40,11 @@ from switchboard.inbox.events import (
     ReadReceipt,
 )
 from switchboard.inbox.models import MessageKind, MessageStatus
+from switchboard.meta.timestamps import parse_timestamp
 
 # The arrays of an entry that carry messaging events. `standby` is the handover protocol's copy of events in a
 # thread our app does not control: the customer still wrote to the business, so they are parsed the same way.
 EVENT_ARRAYS = ("messaging", "standby")
-
-# Below 1e11 a timestamp is seconds (1e11 s is the year 5138); from there to 1e14 it is milliseconds (1e11 ms is
-# 1973, 1e14 ms is the year 5138). Anything larger is not a Meta timestamp.
-_MS_FROM = Decimal(10**11)
-_TOO_LARGE = Decimal(10**14)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # `reaction.reaction` names Meta sends beside (or, in older versions, instead of) the emoji.
 _REACTION_EMOJI = {
@@ -119,33 +114,6 @@ def iter_messaging(payload: dict) -> list[tuple[str, dict]]:
                 raise ValueError(f"entry[{index}] has {key} events but no 'id'.")
             found.extend((entry_id, event) for event in events)
     return found
-
-
-def parse_timestamp(value: Any) -> datetime:
-    """A Meta timestamp as an aware UTC datetime. Milliseconds or seconds (decided by magnitude), as a number or a
-    numeric string; ISO 8601 strings are accepted too."""
-    if value is None or isinstance(value, bool):
-        raise ValueError(f"Invalid timestamp: {value!r}.")
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            try:
-                parsed = datetime.fromisoformat(text)
-            except ValueError:
-                raise ValueError(f"Invalid timestamp: {value!r}.") from None
-            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-    elif isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(repr(value))
-    else:
-        raise ValueError(f"Invalid timestamp: {value!r}.")
-    if not number.is_finite() or number <= 0 or number >= _TOO_LARGE:
-        raise ValueError(f"Timestamp out of range: {value!r}.")
-    seconds = number / 1000 if number >= _MS_FROM else number
-    return _EPOCH + timedelta(microseconds=int((seconds * 1_000_000).to_integral_value()))
 
 
 # --- one event ----------------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ import pytest
 
 from switchboard.inbox.events import InboundMessage, MessageDeleted, Reaction, ReadReceipt
 from switchboard.inbox.models import MessageKind, MessageStatus
-from switchboard.meta.messaging import iter_messaging, parse_messaging_event, parse_timestamp
+from switchboard.meta.messaging import iter_messaging, parse_messaging_event
+from switchboard.meta.timestamps import parse_timestamp
 
 PAGE = "109876543210987"
 PSID = "7281946350172634"

@@ -7,7 +7,8 @@ tested without the database and the adapters stay thin. Conventions shared by al
 * unknown message types never raise: they become `InboundMessage(kind="unsupported")` with the raw fragment;
 * a structurally broken payload (not an object, a message without its id) raises `ValueError`, which the webhook
   pipeline answers with a 400;
-* timestamps become aware UTC datetimes.
+* timestamps become aware UTC datetimes through `meta.timestamps.parse_timestamp`, the rule Messenger and Instagram
+  use too: seconds or milliseconds by magnitude (message bodies carry seconds, WAHA envelopes milliseconds).
 
 The helpers below are shared by the three modules (the submodules are not imported here, so importing one of them
 never drags in the others).
@@ -17,36 +18,13 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from switchboard.inbox.models import MessageKind
 
-# 1e11 read as seconds is the year 5138; read as milliseconds it is March 1973. Every real WhatsApp timestamp is
-# far from that line, so it tells seconds (message bodies) from milliseconds (WAHA envelopes, some engines) safely.
-_MILLISECONDS_FROM = 100_000_000_000
-
 # A phone number as WhatsApp ids and Twilio addresses carry it: digits, optionally after `+`. Business-scoped user ids
 # (`US.13491208655302741918`) and usernames do not match.
 PHONE = re.compile(r"\+?\d{5,20}")
-
-
-def to_datetime(value: Any, *, what: str = "timestamp") -> datetime:
-    """Unix time as int, float or numeric string, in seconds or milliseconds → aware UTC datetime."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{what} is not a Unix time: {value!r}")
-    try:
-        number = float(value.strip()) if isinstance(value, str) else float(value)
-    except ValueError:
-        raise ValueError(f"{what} is not a Unix time: {value!r}") from None
-    if not math.isfinite(number) or number < 0:
-        raise ValueError(f"{what} is not a Unix time: {value!r}")
-    if number >= _MILLISECONDS_FROM:
-        number /= 1000
-    try:
-        return datetime.fromtimestamp(number, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise ValueError(f"{what} is out of range: {value!r}") from None
 
 
 def as_str(value: Any) -> str:

@@ -44,7 +44,8 @@ from switchboard.inbox.events import (
     StatusUpdate,
 )
 from switchboard.inbox.models import MessageKind, MessageStatus
-from switchboard.whatsapp.parsers import as_dict, as_float, as_list, as_str, compact, kind_for_mime, to_datetime
+from switchboard.meta.timestamps import parse_timestamp
+from switchboard.whatsapp.parsers import as_dict, as_float, as_list, as_str, compact, kind_for_mime
 
 # WAHA's `message.waiting` ("waiting for this message") and `message.edited` are not messages of their own: no event.
 _MESSAGE_EVENTS = {"message", "new_message", "message_create", "message.any"}
@@ -155,7 +156,7 @@ def _envelope_time(payload: dict[str, Any]) -> datetime | None:
     value = payload.get("timestamp")
     if value in (None, ""):
         return None
-    return to_datetime(value, what="callback timestamp")
+    return parse_timestamp(value, what="callback timestamp")
 
 
 # --- ids ------------------------------------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ def _message(message: dict[str, Any]) -> InboundEvent | None:
         raise ValueError(f"bridge message {message_id} names no chat ('from' / 'to')")
     if not _is_one_to_one(chat) or message.get("isStatus"):
         return None
-    timestamp = to_datetime(message.get("timestamp", raw_data.get("t")), what=f"timestamp of message {message_id}")
+    timestamp = parse_timestamp(message.get("timestamp", raw_data.get("t")), what=f"timestamp of message {message_id}")
 
     wweb_type = as_str(message.get("type") or raw_data.get("type"))
     if wweb_type in _NOTICE_TYPES:
@@ -395,7 +396,7 @@ def _reaction(reaction: dict[str, Any], fallback_at: datetime) -> InboundEvent |
         target_platform_message_id=target,
         contact=_contact(chat),
         emoji=emoji,
-        timestamp=to_datetime(stamp, what="reaction timestamp") if stamp not in (None, "") else fallback_at,
+        timestamp=parse_timestamp(stamp, what="reaction timestamp") if stamp not in (None, "") else fallback_at,
         platform_message_id=_message_id(reaction.get("id")),
         removed=not emoji,  # both bridges send an empty text when the reaction is taken off
         from_business=from_me,
@@ -428,6 +429,6 @@ def _revoke(data: dict[str, Any], fallback_at: datetime) -> InboundEvent | None:
     return MessageDeleted(
         platform_message_id=target,
         contact=_contact(chat),
-        timestamp=to_datetime(stamp, what="revoke timestamp") if stamp not in (None, "") else fallback_at,
+        timestamp=parse_timestamp(stamp, what="revoke timestamp") if stamp not in (None, "") else fallback_at,
         raw=data,
     )

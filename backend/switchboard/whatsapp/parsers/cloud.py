@@ -35,7 +35,8 @@ from switchboard.inbox.events import (
     StatusUpdate,
 )
 from switchboard.inbox.models import MessageKind, MessageStatus
-from switchboard.whatsapp.parsers import PHONE, as_dict, as_float, as_list, as_str, compact, to_datetime
+from switchboard.meta.timestamps import parse_timestamp
+from switchboard.whatsapp.parsers import PHONE, as_dict, as_float, as_list, as_str, compact
 
 _MEDIA_TYPES = {
     "image": MessageKind.IMAGE,
@@ -107,7 +108,7 @@ def _parse_message(message: Any, contacts: list[dict[str, Any]]) -> InboundEvent
         raise ValueError("a WhatsApp message has no 'id'")
     if message.get("group_id"):
         return None
-    timestamp = to_datetime(message.get("timestamp"), what=f"timestamp of message {message_id}")
+    timestamp = parse_timestamp(message.get("timestamp"), what=f"timestamp of message {message_id}")
     contact = _sender(message, contacts)
     kind = as_str(message.get("type"))
 
@@ -291,7 +292,7 @@ def _parse_status(status: Any) -> InboundEvent | None:
     if not message_id:
         raise ValueError("a WhatsApp status has no 'id'")
     name = as_str(status.get("status")).lower()
-    timestamp = to_datetime(status.get("timestamp"), what=f"timestamp of status {message_id}")
+    timestamp = parse_timestamp(status.get("timestamp"), what=f"timestamp of status {message_id}")
     # recipient_id is the phone (or group id); it is omitted when we wrote to the user's BSUID.
     recipient = as_str(status.get("recipient_id")) or as_str(status.get("recipient_user_id"))
     if name == "deleted":

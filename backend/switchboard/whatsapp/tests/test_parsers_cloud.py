@@ -377,6 +377,27 @@ def test_message_missing_what_it_needs_is_malformed(message):
         cloud.parse_value({"messages": [message]})
 
 
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("1767261600", AT_10),  # what Cloud sends: seconds as a string
+        (1767261600, AT_10),
+        ("1767261600000", AT_10),  # milliseconds, by magnitude
+        ("2026-01-01T10:00:00+00:00", AT_10),  # ISO 8601
+    ],
+)
+def test_message_times_follow_the_rule_meta_parsers_share(stamp, expected):
+    message = {"id": "wamid.x", "from": "14155550101", "timestamp": stamp, "type": "text", "text": {"body": "hi"}}
+    assert cloud.parse_value({"messages": [message]})[0].timestamp == expected
+
+
+@pytest.mark.parametrize("stamp", ["0", "-1", "1e14", "nan"])
+def test_message_times_no_platform_sends_are_malformed(stamp):
+    message = {"id": "wamid.x", "from": "14155550101", "timestamp": stamp, "type": "text", "text": {"body": "hi"}}
+    with pytest.raises(ValueError, match=r"timestamp of message wamid\.x"):
+        cloud.parse_value({"messages": [message]})
+
+
 # --- statuses -------------------------------------------------------------------------------------------------------
 
 
