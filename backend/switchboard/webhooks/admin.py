@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from switchboard.platforms.models import PlatformAccount
 from switchboard.webhooks.models import WebhookLog, WebhookStatus
 from switchboard.webhooks.services import webhook_replay_many
 
@@ -35,6 +36,11 @@ class WebhookLogAdmin(admin.ModelAdmin):
     ]
     exclude = ("headers", "body")
     show_full_result_count = False  # exact counts over millions of rows are slow and not needed
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookLog]:
+        # The joined account's encrypted columns are never shown here: never loaded (nor decrypted) either.
+        queryset = super().get_queryset(request).select_related("organization", "account")
+        return queryset.defer(*PlatformAccount.secret_fields("account"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from switchboard.inbox import selectors
 from switchboard.inbox.tests.conftest import T0
 from switchboard.platforms.models import Platform, PlatformAccount, SyncRun
+from switchboard.webhooks.models import WebhookLog
 
 URL = "/api/messages/conversations/"
 ENCRYPTED_COLUMNS = ('"credentials"', '"webhook_secret"')
@@ -94,8 +95,11 @@ def test_admin_lists_joining_the_account_work_with_credentials_that_cannot_be_de
 ):
     conversation = make_conversation(wa)
     run = SyncRun.objects.create(organization=org, account=wa, since=T0)
+    log = WebhookLog.objects.create(platform="whatsapp", method="POST", path="/api/webhooks/whatsapp/", account=wa)
     with CaptureQueriesContext(connection) as queries:
         for path in (
+            "/admin/webhooks/webhooklog/",
+            f"/admin/webhooks/webhooklog/{log.pk}/change/",
             "/admin/inbox/conversation/",
             "/admin/inbox/contact/",
             "/admin/platforms/syncrun/",
