@@ -48,6 +48,8 @@ $(STAMP): $(BACKEND)/pyproject.toml
 
 install: $(STAMP)
 
+# Local commands on the embedded defaults: DEBUG=false would refuse the development keys (config/settings.py).
+migrate seed: export DEBUG ?= true
 migrate: install
 	@echo "==> Database migrations"
 	@$(LOAD_ENV) cd $(BACKEND) && $(BIN)/python manage.py migrate --noinput -v 0
