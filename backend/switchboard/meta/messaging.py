@@ -25,6 +25,7 @@ Decisions that matter downstream:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
@@ -77,15 +78,33 @@ _SHARE_KINDS = {
 }
 
 
-# --- entry point helpers ------------------------------------------------------------------------------------------
+# --- entry points -------------------------------------------------------------------------------------------------
 
 
-def check_object(payload: dict, expected: str, body_name: str) -> None:
-    """Raise ValueError unless `payload` is a webhook body of `object` `expected` (`body_name` names it in the error,
-    e.g. "a Messenger webhook body")."""
-    if not isinstance(payload, dict) or payload.get("object") != expected:
-        found = payload.get("object") if isinstance(payload, dict) else type(payload).__name__
-        raise ValueError(f"Expected {body_name} (object '{expected}'), got {found!r}.")
+@dataclass(frozen=True)
+class MessagingWebhook:
+    """The webhook bodies of one `object`: "page" (Messenger) or "instagram" (Instagram). The two share this parser
+    and differ only by the object (and by which event types and attachments they happen to send)."""
+
+    object: str
+    body_name: str  # how errors name such a body, e.g. "a Messenger webhook body"
+
+    def check_object(self, payload: Any) -> None:
+        """Raise ValueError unless `payload` is a webhook body of this object."""
+        if not isinstance(payload, dict) or payload.get("object") != self.object:
+            found = payload.get("object") if isinstance(payload, dict) else type(payload).__name__
+            raise ValueError(f"Expected {self.body_name} (object '{self.object}'), got {found!r}.")
+
+    def parse(self, payload: Any) -> list[tuple[str, InboundEvent]]:
+        """Every event of a webhook body as (entry id, event), in payload order: the entry id is the Page or the
+        Instagram account. Raises ValueError when the body is of another object or is malformed; entries with
+        `changes` (comments, mentions) carry no messaging events and give nothing."""
+        self.check_object(payload)
+        return [
+            (entry_id, parsed)
+            for entry_id, event in iter_messaging(payload)
+            for parsed in parse_messaging_event(event, business_id=entry_id)
+        ]
 
 
 def iter_messaging(payload: dict) -> list[tuple[str, dict]]:

@@ -55,6 +55,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       adopt,
       login: async (email, password) => {
         const answer = await endpoints.login({ email, password });
+        performance.mark("sb:logged-in");
         qc.clear();
         adopt({ access: answer.access, refresh: answer.refresh });
       },

@@ -8,13 +8,15 @@ import pytest
 
 from switchboard.inbox.events import InboundMessage, MessageDeleted, Reaction, ReadReceipt
 from switchboard.inbox.models import MessageKind, MessageStatus
-from switchboard.instagram.parser import parse, parse_event
+from switchboard.instagram.parser import INSTAGRAM
+from switchboard.meta.messaging import parse_messaging_event
 from switchboard.webhooks.testing import load_fixture, unused_fixtures
 
 IG = "17841400000000001"
 IGSID = "1389246571038265"
 IGSID2 = "1520947368125573"
 CDN = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id="
+parse = INSTAGRAM.parse  # every event of a body, as (entry id, event)
 
 
 def ms(value: int) -> datetime:
@@ -261,10 +263,10 @@ def test_comment_changes_carry_no_messaging_events():
     assert parse(payload) == []
 
 
-def test_parse_event_is_the_per_event_form_of_parse():
+def test_parse_messaging_event_is_the_per_event_form_of_parse():
     payload = load("messages__echo")
     raw = payload["entry"][0]["messaging"][0]
-    assert parse_event(raw, account_id=IG) == [event for _, event in parse(payload)]
+    assert parse_messaging_event(raw, business_id=IG) == [event for _, event in parse(payload)]
 
 
 # --- fixtures ------------------------------------------------------------------------------------------------------

@@ -9,12 +9,14 @@ import pytest
 
 from switchboard.inbox.events import InboundMessage, MessageDeleted, Reaction, ReadReceipt
 from switchboard.inbox.models import MessageKind, MessageStatus
-from switchboard.messenger.parser import parse, parse_event
+from switchboard.messenger.parser import MESSENGER
+from switchboard.meta.messaging import parse_messaging_event
 from switchboard.webhooks.testing import load_fixture, unused_fixtures
 
 PAGE = "109876543210987"
 PSID = "7281946350172634"
 PSID2 = "6930418275610493"
+parse = MESSENGER.parse  # every event of a body, as (entry id, event)
 
 
 def ms(value: int) -> datetime:
@@ -311,7 +313,7 @@ def test_a_body_for_another_object_is_rejected(obj):
 
 def test_a_body_that_is_not_an_object_is_rejected():
     with pytest.raises(ValueError, match="Messenger"):
-        parse([load("messages__text")])  # type: ignore[arg-type]
+        parse([load("messages__text")])
 
 
 def test_malformed_event_in_a_messenger_body_raises_value_error():
@@ -321,10 +323,10 @@ def test_malformed_event_in_a_messenger_body_raises_value_error():
         parse(payload)
 
 
-def test_parse_event_is_the_per_event_form_of_parse():
+def test_parse_messaging_event_is_the_per_event_form_of_parse():
     payload = load("message_echoes__text")
     raw = payload["entry"][0]["messaging"][0]
-    assert parse_event(raw, page_id=PAGE) == [event for _, event in parse(payload)]
+    assert parse_messaging_event(raw, business_id=PAGE) == [event for _, event in parse(payload)]
 
 
 def test_deleted_messages_are_not_a_messenger_concept_but_parse_the_same_way():

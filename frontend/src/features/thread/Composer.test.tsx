@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { AuthProvider } from "../../app/auth";
 import { conversation } from "../../test/factories";
 import { Composer, countParams, readDraft } from "./Composer";
@@ -20,7 +20,7 @@ function setup(window: "open" | "templates_only" | "closed" = "open", platform: 
   return { qc, c };
 }
 
-let fetchMock: ReturnType<typeof vi.spyOn>;
+let fetchMock: MockInstance<typeof fetch>;
 beforeEach(() => {
   fetchMock = vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
     const request = input as Request;

@@ -1,0 +1,36 @@
+"""The adapter Messenger and Instagram share (Messenger Platform webhooks, Page access token). Each app subclasses it
+with its constants: the platform, its webhook `object` (`MessagingWebhook`) and, for Instagram, the Graph node it
+sends from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchboard.inbox.events import InboundEvent
+from switchboard.meta.adapter import MetaWebhookAdapter
+from switchboard.meta.messaging import MessagingWebhook, iter_messaging, parse_messaging_event
+from switchboard.meta.outbound import MessagingOutboundMixin
+from switchboard.platforms.delivery import Delivery
+from switchboard.platforms.models import PlatformAccount
+from switchboard.platforms.routing import accounts_by_external_id
+
+
+class MessagingAdapter(MessagingOutboundMixin, MetaWebhookAdapter):
+    webhook: MessagingWebhook
+    # The Graph node messages are sent from and conversations listed on; empty: the account's own id (the Page).
+    send_node: str = ""
+
+    def node(self, account: PlatformAccount) -> str:
+        return self.send_node or super().node(account)
+
+    def route(self, delivery: Delivery, payload: Any) -> list[tuple[PlatformAccount, Any]]:
+        """Every `messaging[]` / `standby[]` event of every entry, paired with the connected account its entry id
+        (the Page or Instagram account) names; events for accounts not connected here are left out."""
+        self.webhook.check_object(payload)
+        events = iter_messaging(payload)
+        accounts = accounts_by_external_id(self.platform, self.provider, (entry_id for entry_id, _ in events))
+        return [(accounts[entry_id], event) for entry_id, event in events if entry_id in accounts]
+
+    def parse(self, account: PlatformAccount, raw_event: Any) -> list[InboundEvent]:
+        # The account is the business side of the event: an event it sent is an echo.
+        return parse_messaging_event(raw_event, business_id=account.external_id)
