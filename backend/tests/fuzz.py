@@ -7,11 +7,13 @@
    the test database), or a temporary SQLite file (locally). Redis, when REDIS_URL is set, on database 9 (flushed).
 2. `migrate`, then a seeded tenant (`seed`, below): an owner — the fuzzing identity —, an admin and an agent, three
    connected accounts, conversations with messages and a stored attachment, listings with images and contact links;
-   and a second tenant whose ids answer 404. Ids start at 1, so generated ids often name real rows.
+   and a second tenant whose ids answer 404. Half of the path ids are drawn from the seeded rows
+   (`write_config`), so operations on one object reach their code, not only its 404.
 3. daphne serving `config.asgi:application` with production settings (DEBUG=false) on a free loopback port.
-4. `st run` over every operation: a fixed seed, deterministic generation, a bounded number of examples per
-   operation; it fails on a 5xx, a status code the schema does not declare, a body that does not match the declared
-   schema, and a Content-Type other than the declared one (an HTML page included).
+4. `st run` over every operation: deterministic generation (the same cases every run), a bounded number of
+   examples per operation; it fails on a 5xx, a status code the schema does not declare, a body that does not match
+   the declared schema, and a Content-Type other than the declared one (an HTML page included); this script also
+   fails when the server logged a traceback.
 
 Nothing is excluded today, because no operation can end the fuzzing identity: it holds an access token only, so
 `logout` and `token/refresh` never see a valid refresh token of it; it is the organization's only owner, so removing
@@ -35,7 +37,6 @@ from urllib.parse import urlsplit, urlunsplit
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
-SEED = 20260101
 MAX_EXAMPLES = 20
 CHECKS = ",".join(
     [
@@ -141,6 +142,21 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float
     raise RuntimeError(f"{base_url} did not become healthy in {timeout:.0f} s")
 
 
+def write_config(workdir: Path, identity: dict[str, object]) -> None:
+    """schemathesis.toml in the run's directory (where `st` runs): half of the path ids and listing file names are
+    drawn from the seeded tenant's rows (ids 1-3 are its own: a listing, its image and contact link, conversations,
+    messages, accounts, members), the other half generated (mostly ids of nothing, or of the other tenant)."""
+    filenames = ", ".join(json.dumps(name) for name in identity["filenames"])  # type: ignore[union-attr]
+    bindings = "\n".join(
+        f'"path.{name}" = {{ dictionary = "{dictionary}", probability = 0.5 }}'
+        for name, dictionary in [("id", "ids"), ("image_id", "ids"), ("link_id", "ids"), ("filename", "files")]
+    )
+    (workdir / "schemathesis.toml").write_text(
+        f"[dictionaries]\nids = {{ values = [1, 2, 3] }}\nfiles = {{ values = [{filenames}] }}\n\n"
+        f"[parameters]\n{bindings}\n"
+    )
+
+
 def _summary(report_dir: Path) -> dict[str, int]:
     """Operations and cases of the run, from schemathesis's NDJSON event stream."""
     operations: set[str] = set()
@@ -158,7 +174,7 @@ def _summary(report_dir: Path) -> dict[str, int]:
     return {"operations": len(operations), "cases": cases}
 
 
-def run(extra_args: list[str], max_examples: int, workers: str) -> int:
+def run(extra_args: list[str], max_examples: int, workers: str, keep: bool = False) -> int:
     if os.environ.get("CI") == "true" and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("fuzz: CI=true needs DATABASE_URL pointing at PostgreSQL (the Makefile exports it)", file=sys.stderr)
         return 2
@@ -184,6 +200,7 @@ def run(extra_args: list[str], max_examples: int, workers: str) -> int:
     )
     identity = json.loads(seeded.stdout.strip().splitlines()[-1])
     print(f"fuzz: seeded tenant {identity['organization']} (fuzzing as {OWNER_EMAIL}, owner)", flush=True)
+    write_config(workdir, identity)
 
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -208,8 +225,7 @@ def run(extra_args: list[str], max_examples: int, workers: str) -> int:
             CHECKS,
             "--max-examples",
             str(max_examples),
-            "--seed",
-            str(SEED),
+            # Hypothesis' derandomized mode: a fixed seed per operation, so every run sends the same cases.
             "--generation-deterministic",
             "--phases",
             "examples,coverage,fuzzing",
@@ -230,7 +246,8 @@ def run(extra_args: list[str], max_examples: int, workers: str) -> int:
             command += ["--exclude-operation-id", operation_id]
         command += extra_args
         print("fuzz: " + " ".join(command).replace(identity["access"], "<access token>"), flush=True)
-        result = subprocess.run(command, cwd=BACKEND_DIR, env=env)
+        # In the run's directory: schemathesis keeps a `.schemathesis/` folder in its working directory.
+        result = subprocess.run(command, cwd=workdir, env=env)
     finally:
         server.terminate()
         try:
@@ -243,15 +260,15 @@ def run(extra_args: list[str], max_examples: int, workers: str) -> int:
     server_errors = [line for line in (workdir / "server.log").read_text().splitlines() if "Traceback" in line]
     print(
         f"fuzz: {figures['operations']} operations, {figures['cases']} cases, {elapsed:.0f} s, "
-        f"seed {SEED}, at most {max_examples} examples per operation and phase; "
+        f"deterministic, at most {max_examples} examples per operation and phase; "
         f"server tracebacks: {len(server_errors)}; exit {result.returncode}",
         flush=True,
     )
-    if result.returncode != 0 or server_errors:
-        print(f"fuzz: server log kept in {workdir / 'server.log'}", flush=True)
-        return result.returncode or 1
-    shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    if result.returncode != 0 or server_errors or keep:
+        print(f"fuzz: server log and reports kept in {workdir}", flush=True)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result.returncode or (1 if server_errors else 0)
 
 
 # --- the seeded tenant -----------------------------------------------------------------------------------------
@@ -340,7 +357,14 @@ def seed() -> dict[str, object]:
         member = User.objects.create_user(f"fuzz-{role}@example.com", "fuzz-password-not-used", full_name=role)
         Membership.objects.create(user=member, organization=organization, role=role)
     tenant("other-agency", "other-owner@example.com", "2065403522")  # its ids answer 404 to the fuzzing identity
-    return {"organization": organization.slug, "access": str(RefreshToken.for_user(owner).access_token)}
+    from switchboard.listings.models import ListingImage
+
+    image = ListingImage.objects.filter(organization=organization).order_by("id").first()
+    return {
+        "organization": organization.slug,
+        "access": str(RefreshToken.for_user(owner).access_token),
+        "filenames": [image.file.name.rsplit("/", 1)[-1], image.thumbnail.name.rsplit("/", 1)[-1]],
+    }
 
 
 def _jpeg() -> bytes:
@@ -360,8 +384,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", MAX_EXAMPLES)))
     parser.add_argument("--workers", default=os.environ.get("FUZZ_WORKERS", "2"))
+    parser.add_argument("--keep", action="store_true", help="keep the server log and reports of a green run too")
     known, extra = parser.parse_known_args()
-    return run(extra, known.max_examples, known.workers)
+    return run(extra, known.max_examples, known.workers, keep=known.keep)
 
 
 if __name__ == "__main__":
