@@ -29,11 +29,17 @@ export function sameMessage(local: Message, incoming: Message): boolean {
   if (local.id === incoming.id) return true;
   if (!local._pending) return false;
   if (local.client_key && incoming.client_key) return local.client_key === incoming.client_key;
-  return (
-    incoming.direction === "outbound" &&
-    local.kind === incoming.kind &&
-    (local.text ?? "").trim() === (incoming.text ?? "").trim()
-  );
+  if (incoming.direction !== "outbound" || local.kind !== incoming.kind) return false;
+  const a = (local.payload ?? {}) as Record<string, unknown>;
+  const b = (incoming.payload ?? {}) as Record<string, unknown>;
+  if (local.kind === "listing_card") return Number(a.listing_id) === Number(b.listing_id);
+  if (a.template || b.template) {
+    return (a.template as { name?: string } | undefined)?.name === (b.template as { name?: string } | undefined)?.name;
+  }
+  if (local.attachments.length || incoming.attachments.length) {
+    return (local.attachments[0]?.filename ?? "") === (incoming.attachments[0]?.filename ?? "");
+  }
+  return (local.text ?? "").trim() === (incoming.text ?? "").trim();
 }
 
 /** Insert or replace a message in its thread. `fromSend`: the POST answer, which never overrides a newer state the
@@ -45,12 +51,17 @@ export function upsertMessage(qc: QueryClient, message: Message, options: { from
     cached = true;
     let replaced = false;
     const pages = data.pages.map((page) => {
-      const results = page.results.map((existing) => {
-        if (replaced || !sameMessage(existing, message)) return existing;
+      const results: Message[] = [];
+      for (const existing of page.results) {
+        if (!sameMessage(existing, message)) {
+          results.push(existing);
+          continue;
+        }
+        if (replaced) continue; // a second copy (the socket's and the answer's): keep one
         replaced = true;
-        if (options.fromSend && !existing._pending) return existing; // the WebSocket was first, and is newer
-        return { ...message, client_key: message.client_key ?? existing.client_key };
-      });
+        if (options.fromSend && !existing._pending) results.push(existing); // the WebSocket was first, and is newer
+        else results.push({ ...message, client_key: message.client_key ?? existing.client_key });
+      }
       return { ...page, results };
     });
     if (!replaced) {

@@ -200,7 +200,8 @@ export function Composer({ conversation, provider, window }: { conversation: Con
             ref={inputRef}
             rows={1}
             value={text}
-            placeholder={`Reply on ${conversation.platform === "whatsapp" ? "WhatsApp" : conversation.platform === "messenger" ? "Messenger" : "Instagram"} — Enter sends, Shift+Enter new line`}
+            placeholder={`Reply on ${conversation.platform === "whatsapp" ? "WhatsApp" : conversation.platform === "messenger" ? "Messenger" : "Instagram"}…`}
+            title="Enter sends, Shift+Enter starts a new line"
             onChange={(e) => setText(e.target.value)}
             onKeyDown={onKeyDown}
             onPaste={onPaste}
