@@ -93,6 +93,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail})
+        errors = errors or {"non_field_errors": ["Invalid input."]}
         response.data = {"detail": f"Invalid input. {_summary(errors)}".strip(), "code": "invalid", "errors": errors}
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
