@@ -41,7 +41,6 @@ DEFAULT_THREADS = 4
 
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
-_executor_size = 0
 _busy = threading.Condition()
 _outstanding = 0  # jobs submitted or scheduled and not finished yet (wait_idle)
 _delayed: list[tuple[float, int, Any, tuple, dict]] = []  # inline mode: (due, sequence, task, args, kwargs)
@@ -77,10 +76,14 @@ def run_task_later(task: Any, countdown: float, *args: Any, **kwargs: Any) -> No
             heapq.heappush(_delayed, (time.monotonic() + countdown, next(_sequence), task, args, kwargs))
         return
     loop = _caller_loop()
-    _track(+1)
     timer = threading.Timer(countdown, _fire, args=(task, args, kwargs, loop))
     timer.daemon = True  # a pending simulated status never keeps the server from exiting
-    timer.start()
+    _track(+1)
+    try:
+        timer.start()
+    except BaseException:
+        _track(-1)
+        raise
 
 
 def run_next() -> bool:
@@ -129,14 +132,13 @@ def wait_idle(timeout: float = 10.0) -> bool:
 
 # --- the pool ---------------------------------------------------------------------------------------------------------
 def _pool() -> ThreadPoolExecutor:
-    global _executor, _executor_size
-    size = threads()
+    """One pool per process, sized on first use (the setting does not change under a running server)."""
+    global _executor
     with _lock:
-        if _executor is None or _executor_size != size:
-            if _executor is not None:
-                _executor.shutdown(wait=False)
-            _executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="inprocess-task")
-            _executor_size = size
+        if _executor is None:
+            _executor = ThreadPoolExecutor(
+                max_workers=threads() or DEFAULT_THREADS, thread_name_prefix="inprocess-task"
+            )
         return _executor
 
 
@@ -152,7 +154,8 @@ def _caller_loop() -> Any:
     """The server's event loop when the caller runs in one of asgiref's sync threads (a request under daphne)."""
     if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
         return None
-    return getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    return loop._loop if isinstance(loop, _LoopWhileRunning) else loop
 
 
 def _submit(job: Callable[..., None], *job_args: Any, loop: Any = None) -> None:
@@ -162,6 +165,9 @@ def _submit(job: Callable[..., None], *job_args: Any, loop: Any = None) -> None:
         _pool().submit(_run, job, job_args, loop)
     except RuntimeError:  # the pool is shutting down (interpreter exit): run it here rather than lose it
         _run(job, job_args, loop)
+    except BaseException:
+        _track(-1)
+        raise
 
 
 def _fire(task: Any, args: tuple, kwargs: dict, loop: Any) -> None:
@@ -171,12 +177,29 @@ def _fire(task: Any, args: tuple, kwargs: dict, loop: Any) -> None:
         _track(-1)  # the timer's own count; the submitted job carries its own
 
 
+class _LoopWhileRunning:
+    """The server's event loop, for asgiref, only while it runs. asgiref schedules a call on the loop and waits for
+    it; on a loop that has stopped (the server shutting down, a finished test) that wait would never end. Refusing
+    the call makes asgiref fall back to a loop of this thread's own, as it does when the loop is closed."""
+
+    def __init__(self, loop: Any) -> None:
+        self._loop = loop
+
+    def call_soon_threadsafe(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._loop.is_running():
+            raise RuntimeError("the server's event loop is not running")
+        return self._loop.call_soon_threadsafe(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loop, name)
+
+
 def _run(job: Callable[..., None], job_args: tuple, loop: Any) -> None:
     local = SyncToAsync.threadlocal
     if loop is not None and not loop.is_closed():
         # What asgiref sets in its own threads: async_to_sync (the channel layer's group_send) then runs on the
         # server's loop instead of a new one per call.
-        local.main_event_loop, local.main_event_loop_pid = loop, os.getpid()
+        local.main_event_loop, local.main_event_loop_pid = _LoopWhileRunning(loop), os.getpid()
     try:
         close_old_connections()
         job(*job_args)

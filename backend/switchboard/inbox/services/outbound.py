@@ -309,6 +309,9 @@ def message_send(
             realtime.message_event_on_commit(organization_id, message.pk, realtime.MESSAGE_CREATED)
             realtime.conversation_event_on_commit(organization_id, conversation.pk)
             _enqueue_send_on_commit(message.pk)
+            # Read before the commit: the send may start the moment it commits (an in-process thread, a worker),
+            # and the answer is the message as stored — `queued`; what follows arrives as message.updated.
+            stored = selectors.message_get(organization=organization_id, pk=message.pk)
     except Exception:
         if upload is not None and attachment_fields is not None:
             from switchboard.inbox import media
@@ -316,7 +319,7 @@ def message_send(
             media.media_delete(attachment_fields["file"], attachment_fields["thumbnail"])
         raise
     logger.info("message %s queued for conversation %s by %s", message.pk, conversation.pk, by)
-    return selectors.message_get(organization=organization_id, pk=message.pk)
+    return stored
 
 
 def message_retry(*, organization: Organization | int, message: Message, by: User | None) -> Message:
@@ -342,8 +345,9 @@ def message_retry(*, organization: Organization | int, message: Message, by: Use
         if changed:
             realtime.message_event_on_commit(organization_id, message.pk, realtime.MESSAGE_UPDATED)
             _enqueue_send_on_commit(message.pk)
+        stored = selectors.message_get(organization=organization_id, pk=message.pk)  # before the send starts
     logger.info("message %s retried by %s", message.pk, by)
-    return selectors.message_get(organization=organization_id, pk=message.pk)
+    return stored
 
 
 # --- delivery (the send task) -----------------------------------------------------------------------------------------

@@ -3,12 +3,14 @@ send runs on an in-process thread (inbox/inprocess.py); delayed jobs really wait
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
 from unittest import mock
 
 import pytest
+from asgiref.sync import async_to_sync
 from celery import shared_task
 from django.db import connections
 
@@ -129,3 +131,21 @@ def test_with_a_worker_jobs_go_to_the_broker_with_their_countdown(celery_eager, 
     delay.assert_called_once_with("now")
     apply_async.assert_called_once_with(args=("later",), kwargs={}, countdown=2.5)
     assert runs == []
+
+
+@pytest.mark.django_db(transaction=True)  # the pool's threads close their connections after each job
+def test_a_job_never_waits_on_an_event_loop_that_has_stopped(settings):
+    """The server's loop stopped (shutdown) after the job was queued: its broadcasts run on a loop of their own
+    instead of waiting forever for a loop that no longer turns (which would also hang the process at exit)."""
+    settings.INPROCESS_TASK_THREADS = 2
+    stopped = asyncio.new_event_loop()  # never running, as the server's loop after it stopped
+    results: list[str] = []
+
+    async def greet() -> str:
+        return "hi"
+
+    inprocess._submit(lambda: results.append(async_to_sync(greet)()), loop=stopped)
+    try:
+        assert inprocess.wait_idle(5) and results == ["hi"]
+    finally:
+        stopped.close()

@@ -32,7 +32,7 @@ def _embedded(settings, monkeypatch):
     for name in ("DELIVERED_AFTER", "READ_AFTER", "REPLY_AFTER"):
         monkeypatch.setattr(simulation, name, STEP)
     yield
-    assert inprocess.wait_idle(10), "in-process jobs still running after the test"
+    assert inprocess.wait_idle(30), "in-process jobs still running after the test"
 
 
 async def test_statuses_then_the_reply_arrive_over_the_websocket_in_order_and_in_time(
@@ -60,7 +60,7 @@ async def test_statuses_then_the_reply_arrive_over_the_websocket_in_order_and_in
 
     arrivals: list[tuple[str, str, float]] = []  # (event, status of the message it carries, when)
     while not any(event == "message.created" and status == "received" for event, status, _ in arrivals):
-        frame = await communicator.receive_json_from(timeout=5)
+        frame = await communicator.receive_json_from(timeout=10)
         if frame["type"] in ("message.created", "message.updated"):
             arrivals.append((frame["type"], frame["data"]["status"], time.monotonic()))
     await communicator.disconnect()
