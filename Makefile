@@ -17,11 +17,12 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 endif
 
-.PHONY: help install run test lint fmt e2e fuzz bench services worker beat build-frontend migrate seed clean compose-env certs
+.PHONY: help install frontend-install test-frontend run test lint fmt e2e fuzz bench services worker beat build-frontend migrate seed clean compose-env certs
 
 help:
 	@echo "make run      install, migrate, seed the demo agency and serve http://$(HOST):$(PORT) (embedded defaults)"
-	@echo "make test     the whole suite (CI=true: against PostgreSQL and Redis on 127.0.0.1)"
+	@echo "make test     the whole suite: backend (CI=true: against PostgreSQL and Redis on 127.0.0.1), web app, browser tests"
+	@echo "make test-frontend   the web app's typecheck, lint, Vitest and Playwright browser tests only"
 	@echo "make lint     ruff check, ruff format --check, makemigrations --check, spectacular --validate, check --deploy"
 	@echo "make fmt      ruff format + ruff check --fix"
 	@echo "make bench    benchmarks under bench/ (needs PostgreSQL and Redis)"
@@ -57,9 +58,20 @@ migrate: install
 seed: migrate
 	@$(LOAD_ENV) cd $(BACKEND) && $(BIN)/python manage.py seed_demo
 
+FRONTEND_STAMP := frontend/node_modules/.installed
+
+$(FRONTEND_STAMP): frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20.19+ to build the web app"; exit 1; }
+	@echo "==> Web app dependencies (npm ci)"
+	@cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(FRONTEND_STAMP)
+
+frontend-install: $(FRONTEND_STAMP)
+
 build-frontend:
-	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; \
-	else echo "frontend/ is not built yet: the start page links to the API docs and the admin"; fi
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory frontend-install && echo "==> Web app build" \
+		&& cd frontend && npm run --silent build -- --logLevel warn; \
+	else echo "npm not found: serving without the web app (install Node.js 20.19+ and run make build-frontend)"; fi
 
 run: export DEBUG ?= true
 run: seed build-frontend
@@ -67,9 +79,16 @@ run: seed build-frontend
 	@echo "Serving on http://$(HOST):$(PORT)  (API docs: /api/docs/  admin: /admin/  WebSocket: /ws/messages/)"
 	@$(LOAD_ENV) cd $(BACKEND) && exec $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-test: install
+test: install frontend-install
 	cd $(BACKEND) && $(BIN)/python -m tests.preflight
 	cd $(BACKEND) && $(BIN)/pytest -q $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-frontend
+
+# The web app: types, lint, Vitest, then the browser tests in Debian's Chromium against a backend they start
+# (frontend/e2e/server.mjs: build, fresh SQLite, seed_demo, daphne). Never downloads a browser.
+test-frontend: frontend-install
+	cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent api:check && npm test --silent
+	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm run --silent e2e
 
 lint: install
 	cd $(BACKEND) && $(BIN)/ruff check . ../bench && $(BIN)/ruff format --check . ../bench
@@ -87,7 +106,7 @@ e2e: install
 	cd $(BACKEND) && $(BIN)/pytest -q -m live $(PYTEST_ARGS)
 
 # Serves the app on its own database (CI: PostgreSQL `fuzz` beside the test database, Redis db 9; else SQLite) and
-# runs every operation of the schema as a seeded tenant's owner (backend/tests/fuzz.py, docs/security-fuzzing.md).
+# runs every operation of the schema as a seeded tenant's owner (backend/tests/fuzz.py, docs/security.md).
 fuzz: install
 	cd $(BACKEND) && $(BIN)/python -m tests.fuzz $(FUZZ_ARGS)
 
