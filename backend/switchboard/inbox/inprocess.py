@@ -69,7 +69,8 @@ def run_task_later(task: Any, countdown: float, *args: Any, **kwargs: Any) -> No
     """Run `task` in `countdown` seconds: a worker's countdown, or a real wait in-process."""
     countdown = max(0.0, float(countdown))
     if not in_process(task):
-        task.apply_async(args=args, kwargs=kwargs, countdown=countdown)
+        # Scheduled from inside a task: routed as that task came, as Celery's own retries are.
+        task.apply_async(args=args, kwargs=kwargs, countdown=countdown, **_current_routing())
         return
     if not threads():
         with _lock:
@@ -128,6 +129,17 @@ def wait_idle(timeout: float = 10.0) -> bool:
                 return False
             _busy.wait(left)
     return True
+
+
+def _current_routing() -> dict[str, Any]:
+    """The running task's route (Celery's `signature_from_request` does the same for retries); {} outside a task."""
+    from celery import current_task
+
+    delivery = getattr(getattr(current_task, "request", None), "delivery_info", None) or {}
+    exchange, routing_key = delivery.get("exchange"), delivery.get("routing_key")
+    if exchange == "" and routing_key:
+        return {"queue": routing_key}  # published to the default exchange: the routing key is the queue
+    return {key: value for key, value in (("exchange", exchange), ("routing_key", routing_key)) if value}
 
 
 # --- the pool ---------------------------------------------------------------------------------------------------------
