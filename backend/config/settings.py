@@ -163,6 +163,9 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+# Without a worker, sends, read receipts and sandbox statuses run on this many threads of the server process
+# (inbox/inprocess.py), so an API answer never waits for a vendor. 0 runs them inline (the test suite does).
+INPROCESS_TASK_THREADS = env_int("INPROCESS_TASK_THREADS", 4)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

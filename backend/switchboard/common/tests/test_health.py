@@ -44,9 +44,30 @@ def test_metrics_need_the_bearer_token(client, settings):
     assert b"webhook_requests_total" in response.content
 
 
-def test_unknown_paths_get_the_app_shell(client):
-    response = client.get("/inbox/some/client/route")
-    assert response.status_code == 200 and b"Switchboard" in response.content
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_client_routes_get_the_built_app_shell(client, settings, tmp_path):
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "index.html").write_text("<!doctype html><title>Switchboard</title><div id=root></div>")
+    (tmp_path / "assets" / "app-1a2b.js").write_text("console.log(1)")
+    settings.FRONTEND_DIST = tmp_path
+
+    shell = client.get("/inbox/some/client/route")
+    asset = client.get("/assets/app-1a2b.js")
+
+    assert shell.status_code == 200 and _body(shell) == (tmp_path / "index.html").read_bytes()
+    assert shell["Cache-Control"] == "no-cache"
+    assert asset.status_code == 200 and _body(asset) == b"console.log(1)"
+    assert asset["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert client.get("/assets/missing.js").status_code == 404
+
+
+def test_without_a_build_the_start_page_says_how_to_build(client, settings, tmp_path):
+    settings.FRONTEND_DIST = tmp_path / "no-build"
+    response = client.get("/inbox")
+    assert response.status_code == 200 and b"make build-frontend" in _body(response)
 
 
 def test_unknown_api_paths_are_404_not_the_shell(client):
