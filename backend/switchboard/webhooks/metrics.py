@@ -13,7 +13,6 @@ WEBHOOK_REFUSED_ACCOUNTS = Counter(
     "Accounts named in a delivery whose signature does not cover them (their parts are never processed).",
     ["platform"],
 )
-MESSAGES_INGESTED = Counter("messages_ingested_total", "Messages stored, by platform and kind.", ["platform", "kind"])
 WEBHOOK_PROCESSING_SECONDS = Histogram(
     "webhook_processing_seconds",
     "Time from receiving a delivery to answering it.",

@@ -29,6 +29,7 @@ from switchboard.inbox.events import (
     ReadReceipt,
     StatusUpdate,
 )
+from switchboard.inbox.metrics import MESSAGES_INGESTED
 from switchboard.inbox.models import (
     Attachment,
     AttachmentStatus,
@@ -420,8 +421,6 @@ def _enqueue_downloads(attachment_ids: list[int]) -> None:
 
 
 def _count_ingested(platform: str, kind: str) -> None:
-    from switchboard.webhooks.metrics import MESSAGES_INGESTED
-
     MESSAGES_INGESTED.labels(platform=platform, kind=kind).inc()
 
 
