@@ -80,6 +80,8 @@ class Conversation(TenantModel):
                 name="conversation_inbox_list",
             ),
             models.Index(fields=["organization", "platform"], name="conversation_org_platform"),
+            # Resync after a reconnect (`?updated_since=`): what changed in one organization, newest change first.
+            models.Index("organization", models.F("updated_at").desc(), "id", name="conversation_org_updated"),
         ]
 
     def __str__(self) -> str:
@@ -142,6 +144,12 @@ class Message(TenantModel):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    client_key = models.CharField(
+        max_length=128,
+        null=True,
+        blank=True,
+        help_text="The Idempotency-Key the agent's client sent it with: a repeat of the send returns this message.",
+    )
     timestamp = models.DateTimeField(help_text="When the platform says it happened.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -154,7 +162,13 @@ class Message(TenantModel):
                 fields=["platform_account", "platform_message_id"],
                 condition=Q(platform_message_id__isnull=False),
                 name="message_unique_platform_id",
-            )
+            ),
+            # The truth of idempotent sends: two requests with one key store one message, however they race.
+            models.UniqueConstraint(
+                fields=["organization", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="message_unique_client_key",
+            ),
         ]
         indexes = [
             models.Index(fields=["conversation", "timestamp", "id"], name="message_thread"),

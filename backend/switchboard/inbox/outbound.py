@@ -8,7 +8,8 @@ a vendor request at send time through these helpers, so every platform reads a m
   that a platform can fetch (needs PUBLIC_BASE_URL: Meta and Twilio download media from the public internet).
 * `listing_payload(message, to=…)` — the listing card for the message's platform, built at send time with fresh
   image links (`switchboard.listings.cards`).
-* `messaging_window(conversation, at)` — where the conversation stands in the platforms' reply windows.
+* `messaging_window(conversation, at)` — where the conversation stands in the platforms' reply windows;
+  `messaging_window_state` adds when that state ends (the API's `window_expires_at`).
 * `metadata_for(message_id)` — the tag Meta echoes back with our own messages.
 """
 
@@ -46,19 +47,26 @@ def has_customer_service_window(platform: str, provider: str) -> bool:
 
 
 def messaging_window(conversation: Conversation, at: datetime | None = None) -> Window:
+    return messaging_window_state(conversation, at)[0]
+
+
+def messaging_window_state(conversation: Conversation, at: datetime | None = None) -> tuple[Window, datetime | None]:
+    """The window the conversation is in at `at`, and when that state ends by itself (the customer's last message
+    plus 24 hours, or plus 7 days for the human-agent window); None when nothing changes until the customer writes
+    again (templates only, closed) or when no window applies (bridges)."""
     at = at or timezone.now()
     account = conversation.platform_account
     if not has_customer_service_window(account.platform, account.provider):
-        return Window.OPEN
+        return Window.OPEN, None
     last = conversation.last_inbound_at
     age = (at - last) if last is not None else None
     if age is not None and age <= CUSTOMER_SERVICE_WINDOW:
-        return Window.OPEN
+        return Window.OPEN, last + CUSTOMER_SERVICE_WINDOW
     if account.platform == Platform.WHATSAPP:
-        return Window.TEMPLATES_ONLY
+        return Window.TEMPLATES_ONLY, None
     if age is not None and age <= HUMAN_AGENT_WINDOW:
-        return Window.HUMAN_AGENT
-    return Window.CLOSED
+        return Window.HUMAN_AGENT, last + HUMAN_AGENT_WINDOW
+    return Window.CLOSED, None
 
 
 def metadata_for(message_id: int) -> str:

@@ -68,6 +68,21 @@ def conversation_search(queryset: QuerySet[Conversation], term: str) -> QuerySet
     )
 
 
+def conversation_unread_total(*, organization: Organization | int) -> int:
+    """How many conversations of the organization's inbox (not archived) have unread messages: one COUNT over the
+    `conversation_inbox_list` index's (organization, is_archived) prefix."""
+    return Conversation.objects.for_organization(organization).filter(is_archived=False, unread_count__gt=0).count()
+
+
+def conversation_newest_inbound(*, conversation_id: int) -> Message | None:
+    """The customer's newest message in the thread (by the thread's own order), or None."""
+    return (
+        Message.objects.filter(conversation_id=conversation_id, direction=Direction.INBOUND)
+        .order_by("-timestamp", "-id")
+        .first()
+    )
+
+
 def conversation_unread_recount(*, conversation_id: int) -> int:
     """The exact number of unread inbound messages (the partial index `message_unread` answers it)."""
     return Message.objects.filter(conversation_id=conversation_id, direction=Direction.INBOUND, is_read=False).count()

@@ -7,12 +7,15 @@ adapters share. WhatsApp Cloud has its own (whatsapp/adapter.py) on the same hel
   The API refuses (409) anything later before it is queued (inbox/services/outbound.py).
 * Read receipts: `sender_action: mark_seen` to the customer.
 * History: the Conversations API (meta/conversations.py).
+* Connection test (`check_connection`): `GET /{node}?fields=id,name` with the Page token. (The scheduled sync has no
+  separate health check here: reading the conversations already proves the token.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from switchboard.inbox import outbound
 from switchboard.inbox.events import InboundEvent
@@ -85,3 +88,13 @@ class MessagingOutboundMixin:
             )
         except GraphError as exc:
             raise PlatformError(messages.classify(exc)) from exc
+
+    def check_connection(self, account: PlatformAccount) -> dict[str, Any]:
+        """One cheap authenticated call: the node messages are sent from (the Page; `me` for Instagram)."""
+        try:
+            node = self._client(account).get(self.node(account), {"fields": "id,name"})
+        except GraphError as exc:
+            raise PlatformError(messages.classify(exc)) from exc
+        name = str(node.get("name") or "")
+        detail = f"Connected as {name}." if name else "Connected."
+        return {"ok": True, "id": str(node.get("id") or ""), "name": name, "detail": detail}

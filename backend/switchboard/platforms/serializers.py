@@ -25,6 +25,11 @@ class PlatformAccountSerializer(serializers.ModelSerializer):
     credential_keys = serializers.SerializerMethodField(help_text="Names of the credentials set (never values).")
     has_webhook_secret = serializers.SerializerMethodField()
     has_verify_token = serializers.SerializerMethodField()
+    webhook_url = serializers.SerializerMethodField(
+        help_text="The callback URL to give the platform for this account (Meta's webhook, Twilio's "
+        "messaging URL, the bridge's callback, `/api/webhooks/sandbox/<platform>/`): PUBLIC_BASE_URL, else the "
+        "address this request came to, plus the endpoint's path."
+    )
 
     class Meta:
         model = PlatformAccount
@@ -45,6 +50,7 @@ class PlatformAccountSerializer(serializers.ModelSerializer):
             "credential_keys",
             "has_webhook_secret",
             "has_verify_token",
+            "webhook_url",
             "created_at",
             "updated_at",
         ]
@@ -67,6 +73,36 @@ class PlatformAccountSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.BooleanField())
     def get_has_verify_token(self, account: PlatformAccount) -> bool:
         return bool(account.verify_token)
+
+    @extend_schema_field(serializers.CharField())
+    def get_webhook_url(self, account: PlatformAccount) -> str:
+        request = self.context.get("request")
+        origin = request.build_absolute_uri("/") if request is not None else ""
+        return services.platform_account_webhook_url(account, origin=origin)
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    """The answer of a connection test."""
+
+    ok = serializers.BooleanField(help_text="Whether the platform accepted the account's credentials.")
+    detail = serializers.CharField(help_text="What was found, in a sentence (the account's name, or what failed).")
+
+
+class WhatsAppTemplateSerializer(serializers.Serializer):
+    """An approved WhatsApp template of the account, as its provider lists it."""
+
+    name = serializers.CharField(
+        help_text="What a template send names (`template.name`): the template's name (Cloud API, sandbox) or its "
+        "Content SID `HX…` (Twilio)."
+    )
+    display_name = serializers.CharField(help_text="The name to show (Twilio: the template's friendly name).")
+    language = serializers.CharField(help_text="Its language code, e.g. `en_US` (`template.language`).")
+    category = serializers.CharField(help_text="`MARKETING`, `UTILITY`, `AUTHENTICATION` … as WhatsApp files it.")
+    status = serializers.CharField(help_text="The approval status (only approved templates are listed).")
+    body = serializers.CharField(help_text="The body text, with its `{{1}}`, `{{2}}` … placeholders.")
+    parameter_count = serializers.IntegerField(
+        min_value=0, help_text="How many body parameters a send fills in (`components[type=body].parameters`)."
+    )
 
 
 class _AccountInputs(serializers.Serializer):

@@ -4,23 +4,34 @@ Validation lives here (the API and the admin both call `platform_account_validat
 `ValidationError` keyed by the field at fault, so each caller shows it in its own way.
 
 Secrets (`credentials`, `webhook_secret`, `verify_token`) are written here and never read back by the API.
+
+Also what the account pages ask of a platform through the adapters (platforms/registry.py): the callback URL to
+give the platform (`platform_account_webhook_url`), the connection test (`platform_account_test`: the adapter's
+`check_connection`, else its `check_health`; sets or clears `needs_reconnect`) and the WhatsApp templates
+(`platform_account_templates`: the adapter's `list_templates`, cached TEMPLATES_CACHE_SECONDS).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from switchboard.accounts.models import Organization, User
 from switchboard.platforms.models import Platform, PlatformAccount, Provider, SyncRun
+from switchboard.platforms.registry import PlatformError, adapter_for, endpoint_for
 
 logger = logging.getLogger(__name__)
 
@@ -328,3 +339,157 @@ def sync_run_list(*, account: PlatformAccount, limit: int = 20) -> list[SyncRun]
     return list(
         SyncRun.objects.filter(account=account).select_related("requested_by").order_by("-created_at", "-id")[:limit]
     )
+
+
+# --- the account pages: webhook URL, connection test, templates ------------------------------------------------------
+def platform_account_webhook_url(account: PlatformAccount, *, origin: str = "") -> str:
+    """The absolute URL the platform must call for this account: PUBLIC_BASE_URL (else `origin`, the request's
+    scheme and host) plus the path of the endpoint that receives (platform, provider) — `/api/webhooks/whatsapp/`,
+    `/api/webhooks/twilio/`, `/api/whatsapp/callback`, `/api/webhooks/sandbox/<platform>/` …. Every endpoint's URL
+    is named `webhook-<endpoint>` (webhooks/endpoints.py `endpoint_path`). "" when no endpoint receives it."""
+    try:
+        path = reverse(f"webhook-{endpoint_for(account.platform, account.provider)}")
+    except (LookupError, NoReverseMatch):
+        return ""
+    base = (django_settings.PUBLIC_BASE_URL or origin or "").rstrip("/")
+    return base + path
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    ok: bool
+    detail: str
+
+
+DISCONNECTED_DETAIL = "The account is disconnected: reconnect it (new credentials, `is_active: true`) first."
+
+
+def _health_detail(health: Mapping[str, Any]) -> str:
+    if health.get("detail"):
+        return str(health["detail"])
+    if health.get("sandbox"):
+        return "A sandbox account: there is no vendor to reach, so it is always connected."
+    parts = [str(health[key]) for key in ("verified_name", "display_phone_number", "name") if health.get(key)]
+    return "Connected" + (f": {' · '.join(parts)}." if parts else ".")
+
+
+def platform_account_test(*, account: PlatformAccount, by: User | None) -> ConnectionTest:
+    """One cheap authenticated call to the platform with the account's credentials. Refused credentials mark the
+    account `needs_reconnect` (as a failed send would); a passing test clears the flag and its error. A network
+    problem or another refusal changes nothing. Never raises for a vendor's answer."""
+    if not account.is_active:
+        return ConnectionTest(False, DISCONNECTED_DETAIL)
+    try:
+        adapter = adapter_for(account)
+    except LookupError:
+        return ConnectionTest(False, f"Switchboard cannot reach {account.platform} through {account.provider}.")
+    check = getattr(adapter, "check_connection", None) or getattr(adapter, "check_health", None)
+    if check is None:
+        return ConnectionTest(False, "This provider has no connection test.")
+    try:
+        health = check(account)
+    except PlatformError as exc:
+        result = exc.result
+        logger.warning("connection test of account %s by %s failed: %s %s", account.pk, by, result.error_code,
+                       result.error_detail or result.error_message)  # fmt: skip
+        if result.needs_reconnect:
+            platform_account_mark_needs_reconnect(account=account, error=result.error_message)
+            return ConnectionTest(False, result.error_message)
+        if result.transient:
+            return ConnectionTest(False, result.error_message)
+        return ConnectionTest(False, f"The platform refused the test call (error {result.error_code}).")
+    except Exception:
+        logger.exception("connection test of account %s crashed", account.pk)
+        return ConnectionTest(False, "Switchboard could not test this account because of an internal error.")
+    if not isinstance(health, Mapping) or health.get("ok") is False:
+        error = health.get("error") if isinstance(health, Mapping) else None
+        return ConnectionTest(False, f"The connection test failed: {error or 'no reason given'}.")
+    if account.needs_reconnect:
+        PlatformAccount.objects.filter(pk=account.pk).update(
+            needs_reconnect=False, last_error="", updated_at=timezone.now()
+        )
+        account.needs_reconnect, account.last_error = False, ""
+    logger.info("connection test of account %s by %s passed", account.pk, by)
+    return ConnectionTest(True, _health_detail(health))
+
+
+TEMPLATES_CACHE_SECONDS = 600
+
+
+class TemplatesNotSupported(Exception):
+    """The account has no WhatsApp templates (the API answers 404)."""
+
+
+class TemplatesUnavailable(Exception):
+    """The templates cannot be listed now; `status` is the API's answer (409: the account's state, 502: the
+    vendor's)."""
+
+    def __init__(self, detail: str, *, code: str, status: int) -> None:
+        super().__init__(detail)
+        self.detail, self.code, self.status = detail, code, status
+
+
+def _templates_cache_key(account: PlatformAccount) -> str:
+    # New credentials or another business account id are another list: they never read the old one.
+    identity = [account.provider, account.external_id, account.business_account_id, account.credentials or {}]
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return f"platforms:templates:{account.pk}:{digest}"
+
+
+def platform_account_templates(*, account: PlatformAccount) -> list[dict[str, Any]]:
+    """The approved WhatsApp templates of an account (Cloud API, Twilio Content API, the sandbox's demo ones),
+    sorted by display name and language, cached TEMPLATES_CACHE_SECONDS. Raises TemplatesNotSupported (not a WhatsApp
+    Business number) or TemplatesUnavailable."""
+    lister = None
+    if account.platform == Platform.WHATSAPP:
+        try:
+            lister = getattr(adapter_for(account), "list_templates", None)
+        except LookupError:
+            lister = None
+    if lister is None:
+        raise TemplatesNotSupported()
+    if not account.is_active:
+        raise TemplatesUnavailable(DISCONNECTED_DETAIL, code="account_disconnected", status=409)
+    if account.needs_reconnect:
+        raise TemplatesUnavailable(
+            "The platform refused this account's credentials: an owner or admin must reconnect it.",
+            code="account_needs_reconnect",
+            status=409,
+        )
+    if account.provider == Provider.META and not account.business_account_id.strip():
+        raise TemplatesUnavailable(
+            "Templates belong to the WhatsApp Business Account: set the account's business_account_id (WABA id).",
+            code="business_account_id_missing",
+            status=409,
+        )
+    key = _templates_cache_key(account)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        templates = list(lister(account))
+    except PlatformError as exc:
+        result = exc.result
+        logger.warning("templates of account %s: %s %s", account.pk, result.error_code,
+                       result.error_detail or result.error_message)  # fmt: skip
+        if result.needs_reconnect:
+            platform_account_mark_needs_reconnect(account=account, error=result.error_message)
+            raise TemplatesUnavailable(result.error_message, code="account_needs_reconnect", status=409) from exc
+        detail = (
+            result.error_message
+            if result.transient
+            else f"The platform refused to list the templates (error {result.error_code})."
+        )
+        raise TemplatesUnavailable(detail, code="templates_unavailable", status=502) from exc
+    except Exception as exc:
+        logger.exception("listing the templates of account %s crashed", account.pk)
+        raise TemplatesUnavailable(
+            "Switchboard could not list the templates because of an internal error.",
+            code="templates_unavailable",
+            status=502,
+        ) from exc
+    templates.sort(
+        key=lambda item: (str(item.get("display_name") or item.get("name", "")).lower(), str(item.get("language")))
+    )
+    cache.set(key, templates, TEMPLATES_CACHE_SECONDS)
+    return templates

@@ -10,7 +10,7 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,11 +21,13 @@ from switchboard.common.filters import FilterSet
 from switchboard.platforms import services
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.serializers import (
+    ConnectionTestSerializer,
     PlatformAccountCreateSerializer,
     PlatformAccountSerializer,
     PlatformAccountUpdateSerializer,
     SyncRunSerializer,
     SyncRunsQuerySerializer,
+    WhatsAppTemplateSerializer,
 )
 
 T = TypeVar("T")
@@ -110,6 +112,10 @@ class PlatformAccountViewSet(
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action in ("sync_runs", "sync"):
             return SyncRunSerializer
+        if self.action == "templates":
+            return WhatsAppTemplateSerializer
+        if self.action == "test":
+            return ConnectionTestSerializer
         if self.action == "create":
             return PlatformAccountCreateSerializer
         if self.action == "partial_update":
@@ -125,7 +131,10 @@ class PlatformAccountViewSet(
             by=request.user,
             **serializer.validated_data,
         )
-        return Response(PlatformAccountSerializer(account).data, status=status.HTTP_201_CREATED)
+        return Response(
+            PlatformAccountSerializer(account, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         account = self.get_object()
@@ -134,7 +143,7 @@ class PlatformAccountViewSet(
         account = _call_service(
             services.platform_account_update, account=account, by=request.user, **serializer.validated_data
         )
-        return Response(PlatformAccountSerializer(account).data)
+        return Response(PlatformAccountSerializer(account, context=self.get_serializer_context()).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.platform_account_deactivate(account=self.get_object(), by=request.user)
@@ -182,3 +191,57 @@ class PlatformAccountViewSet(
             return Response({"detail": exc.detail, "code": exc.code}, status=status.HTTP_409_CONFLICT)
         run.refresh_from_db()
         return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Test the account's connection",
+        description=(
+            "Owners and admins. One cheap authenticated call to the platform with the stored credentials — Graph "
+            "`GET /{phone-number-id}` or `/{page-id}`, Twilio `GET Accounts/{sid}`, the bridge's session state; a "
+            "sandbox account always passes. `ok: false` with what failed otherwise (also for a disconnected "
+            "account). Refused credentials set `needs_reconnect`; a passing test clears it."
+        ),
+        request=None,
+        responses={
+            200: ConnectionTestSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Agents may not test accounts."),
+        },
+        tags=["platform accounts"],
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str | None = None) -> Response:
+        result = services.platform_account_test(account=self.get_object(), by=request.user)
+        return Response(ConnectionTestSerializer({"ok": result.ok, "detail": result.detail}).data)
+
+    @extend_schema(
+        summary="The account's WhatsApp templates",
+        description=(
+            "Every member. The templates WhatsApp approved for this number: the Cloud API's `message_templates` "
+            "of the account's `business_account_id`, Twilio's Content API (`name` is the Content SID `HX…`), or "
+            "the sandbox's demo templates. Read from the platform at most every 10 minutes (new credentials read "
+            "again at once). 404 for accounts without templates (Messenger, Instagram, WhatsApp-Web bridges); 409 "
+            "when the account's state does not allow it (`account_disconnected`, `account_needs_reconnect`, "
+            "`business_account_id_missing`); 502 `templates_unavailable` when the platform could not be read."
+        ),
+        request=None,
+        responses={
+            200: WhatsAppTemplateSerializer(many=True),
+            409: OpenApiResponse(
+                ErrorSerializer, description="The account cannot list templates now; `code` says why."
+            ),
+            502: OpenApiResponse(ErrorSerializer, description="The platform could not be reached or refused."),
+        },
+        tags=["platform accounts"],
+    )
+    @action(detail=True, methods=["get"])
+    def templates(self, request: Request, pk: str | None = None) -> Response:
+        account = self.get_object()
+        try:
+            templates = services.platform_account_templates(account=account)
+        except services.TemplatesNotSupported as exc:
+            raise exceptions.NotFound(
+                "This account has no WhatsApp templates: they are for WhatsApp Business numbers (Cloud API, Twilio, "
+                "sandbox)."
+            ) from exc
+        except services.TemplatesUnavailable as exc:
+            return Response({"detail": exc.detail, "code": exc.code}, status=exc.status)
+        return Response(WhatsAppTemplateSerializer(templates, many=True).data)

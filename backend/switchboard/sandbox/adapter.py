@@ -24,7 +24,7 @@ from switchboard.inbox.models import Attachment, Message
 from switchboard.platforms.delivery import Delivery
 from switchboard.platforms.models import PlatformAccount, Provider
 from switchboard.platforms.registry import SendResult, WebhookRejected
-from switchboard.sandbox import demo_files, simulation
+from switchboard.sandbox import demo_files, simulation, templates
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,10 @@ class SandboxAdapter:
 
     def check_health(self, account: PlatformAccount) -> dict[str, Any]:
         return {"ok": True, "sandbox": True, "simulate_replies": simulation.simulates_replies(account)}
+
+    def list_templates(self, account: PlatformAccount) -> list[dict[str, Any]]:
+        """WhatsApp sandbox numbers: the built-in demo templates (sandbox/templates.py)."""
+        return templates.demo_templates()
 
     def fetch_media(self, attachment: Attachment) -> bytes:
         """The shipped file a sandbox media id (`sandbox:<file>`) names. Anything else — a media id or CDN URL

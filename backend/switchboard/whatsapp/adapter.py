@@ -1,7 +1,10 @@
 """WhatsApp adapters for the three providers: Cloud API (Meta), Twilio, and WhatsApp-Web bridges.
 
 Inbound: route / verify / parse (parsers/). Outbound and sync: send / mark_read / fetch_history / check_health, with
-the vendor calls in client.py (Twilio, bridges) and meta/messages.py (Cloud API).
+the vendor calls in client.py (Twilio, bridges) and meta/messages.py (Cloud API). For the API's account pages:
+`list_templates(account)` (Cloud API, Twilio: the approved templates, meta/templates.py's shape) and
+`check_connection(account)` (the connection test, where the sync's `check_health` is not the same call: Twilio and
+bridges), both raising PlatformError with the vendor's answer classified.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from switchboard.inbox.events import InboundEvent
 from switchboard.inbox.models import Contact, Message, MessageKind
 from switchboard.inbox.phones import normalize_phone
 from switchboard.meta import messages as graph_messages
+from switchboard.meta import templates as meta_templates
 from switchboard.meta.adapter import MetaWebhookAdapter
 from switchboard.meta.graph import GraphClient, GraphError
 from switchboard.platforms.delivery import FORM, Delivery
@@ -119,6 +123,14 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
         except GraphError as exc:
             raise PlatformError(graph_messages.classify(exc)) from exc
         return {"ok": True, **{key: number[key] for key in fields if key in number}}
+
+    def list_templates(self, account: PlatformAccount) -> list[dict[str, Any]]:
+        """The WhatsApp Business Account's approved templates (`business_account_id`)."""
+        try:
+            graph = GraphClient(account.credential("access_token"))
+            return meta_templates.cloud_templates(graph, account.business_account_id)
+        except GraphError as exc:
+            raise PlatformError(graph_messages.classify(exc)) from exc
 
 
 class WhatsAppTwilioAdapter:
@@ -219,6 +231,20 @@ class WhatsAppTwilioAdapter:
     def fetch_history(self, account: PlatformAccount, since: datetime | None) -> Iterable[InboundEvent]:
         try:
             yield from client.twilio_history(account, since)
+        except client.TwilioError as exc:
+            raise PlatformError(exc.result) from exc
+
+    def check_connection(self, account: PlatformAccount) -> dict[str, Any]:
+        """`GET Accounts/{sid}.json`: the Account SID and auth token work, and the account is active."""
+        try:
+            return client.twilio_account_check(account)
+        except client.TwilioError as exc:
+            raise PlatformError(exc.result) from exc
+
+    def list_templates(self, account: PlatformAccount) -> list[dict[str, Any]]:
+        """The Content API templates WhatsApp approved; `name` is the Content SID a template send takes."""
+        try:
+            return client.twilio_templates(account)
         except client.TwilioError as exc:
             raise PlatformError(exc.result) from exc
 
@@ -333,3 +359,10 @@ class WhatsAppBridgeAdapter:
 
     def check_health(self, account: PlatformAccount) -> dict[str, Any]:
         return client.bridge_health(account)
+
+    def check_connection(self, account: PlatformAccount) -> dict[str, Any]:
+        """The session's state, with a refused API key classified (needs_reconnect) as a send's would be."""
+        try:
+            return client.bridge_connection(account)
+        except client.BridgeError as exc:
+            raise PlatformError(exc.result) from exc

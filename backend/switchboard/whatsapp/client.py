@@ -7,7 +7,8 @@
 * Twilio: the Messages API — `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form: To, From or
   MessagingServiceSid, Body, MediaUrl…, ContentSid + ContentVariables for templates) with basic auth; history is the
   Messages list (`GET …/Messages.json?To=…` and `?From=…`, newest first, `next_page_uri` to the next page).
-  Twilio's error body is `{"code", "message", "more_info", "status"}`.
+  Twilio's error body is `{"code", "message", "more_info", "status"}`. Approved templates come from the Content
+  API (`GET https://content.twilio.com/v1/ContentAndApprovals`); the connection test reads `Accounts/{sid}.json`.
 * Bridges (WAHA's HTTP API, which the whatsapp-web.js REST wrappers mirror closely): `POST {base_url}/api/sendText`,
   `sendImage` / `sendVideo` / `sendVoice` / `sendFile` with the file inline (base64), `sendSeen`; `X-Api-Key`.
 
@@ -25,13 +26,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
 
 from switchboard.inbox.events import ContactProfile, InboundEvent, InboundMessage
 from switchboard.inbox.models import MessageKind
+from switchboard.meta.templates import parameter_count, template
 from switchboard.platforms.models import PlatformAccount
 from switchboard.platforms.registry import SendResult
 from switchboard.whatsapp.parsers import twilio as twilio_parser
@@ -196,6 +198,123 @@ def _twilio_get(account: PlatformAccount, url: str, params: dict[str, Any] | Non
             )
         ) from exc
     return body if isinstance(body, dict) else {}
+
+
+def twilio_account_check(account: PlatformAccount) -> dict[str, Any]:
+    """The connection test: `GET /2010-04-01/Accounts/{AccountSid}.json` with the account's credentials. Raises
+    TwilioError (a refused auth token: needs_reconnect)."""
+    sid, token = twilio_auth(account)
+    if not sid or not token:
+        raise TwilioError(
+            SendResult.failure(
+                "no_credentials",
+                TWILIO_SENTENCES[20003],
+                needs_reconnect=True,
+                detail="the account has no account_sid or auth_token credential",
+            )
+        )
+    body = _twilio_get(account, f"{settings.TWILIO_API_BASE.rstrip('/')}/{TWILIO_API_VERSION}/Accounts/{sid}.json")
+    status = str(body.get("status") or "")
+    name = str(body.get("friendly_name") or "")
+    if status and status != "active":
+        return {"ok": False, "status": status, "error": f"the Twilio account is {status}"}
+    return {
+        "ok": True,
+        "status": status,
+        "friendly_name": name,
+        "detail": f"Connected to the Twilio account {name or sid}.",
+    }
+
+
+# --- Twilio Content API: the account's approved WhatsApp templates -------------------------------------------------
+def twilio_content_base() -> str:
+    # The Content API has its own host; TWILIO_CONTENT_API_BASE points tests (and proxies) elsewhere.
+    return str(getattr(settings, "TWILIO_CONTENT_API_BASE", "") or "https://content.twilio.com").rstrip("/")
+
+
+TWILIO_CONTENT_PAGE_SIZE = 500  # Twilio's recommended maximum (answers are capped at 1 MB)
+TWILIO_CONTENT_MAX_PAGES = 10
+
+
+def _twilio_approval(item: dict[str, Any]) -> dict[str, Any]:
+    """`approval_requests` of a ContentAndApprovals item: flat (`{"status", "category", "name", …}`, as Twilio's
+    spec shows it) or keyed by channel (`{"whatsapp": {…}}`, as the single-content endpoint answers)."""
+    approval = item.get("approval_requests")
+    if isinstance(approval, list):
+        approval = next((entry for entry in approval if isinstance(entry, dict)), None)
+    if not isinstance(approval, dict):
+        return {}
+    if isinstance(approval.get("whatsapp"), dict):
+        return approval["whatsapp"]
+    return approval
+
+
+def _twilio_template_body(types: Any) -> str:
+    if not isinstance(types, dict):
+        return ""
+    preferred = types.get("twilio/text")
+    candidates = [preferred, *types.values()] if isinstance(preferred, dict) else list(types.values())
+    for value in candidates:
+        if isinstance(value, dict) and isinstance(value.get("body"), str) and value["body"]:
+            return value["body"]
+    return ""
+
+
+def twilio_template(item: Any) -> dict[str, Any] | None:
+    """One ContentAndApprovals item as a template, or None unless WhatsApp approved it. Its `name` is the Content
+    SID (`HX…`): what a template send on Twilio names (`ContentSid`)."""
+    if not isinstance(item, dict) or not str(item.get("sid") or "").startswith("HX"):
+        return None
+    approval = _twilio_approval(item)
+    status = str(approval.get("status") or "")
+    if status.lower() != "approved":
+        return None
+    body = _twilio_template_body(item.get("types"))
+    result = template(
+        name=str(item["sid"]),
+        display_name=str(item.get("friendly_name") or approval.get("name") or item["sid"]),
+        language=str(item.get("language") or ""),
+        category=str(approval.get("category") or ""),
+        status=status,
+        body=body,
+    )
+    variables = item.get("variables")
+    if not parameter_count(body) and isinstance(variables, dict):
+        result["parameter_count"] = len(variables)
+    return result
+
+
+def twilio_templates(account: PlatformAccount) -> list[dict[str, Any]]:
+    """`GET https://content.twilio.com/v1/ContentAndApprovals`, following `meta.next_page_url` (only on the
+    Content API's own host: the credentials never go anywhere else). Raises TwilioError."""
+    base = twilio_content_base()
+    url: str | None = f"{base}/v1/ContentAndApprovals"
+    params: dict[str, Any] | None = {"PageSize": TWILIO_CONTENT_PAGE_SIZE}
+    found: list[dict[str, Any]] = []
+    for _ in range(TWILIO_CONTENT_MAX_PAGES):
+        if url is None:
+            break
+        page = _twilio_get(account, url, params)
+        params = None  # the next page's URL carries every parameter
+        contents = page.get("contents")
+        for item in contents if isinstance(contents, list) else []:
+            parsed = twilio_template(item)
+            if parsed is not None:
+                found.append(parsed)
+        meta = page.get("meta") if isinstance(page.get("meta"), dict) else {}
+        url = _same_origin(base, meta.get("next_page_url"))
+    return found
+
+
+def _same_origin(base: str, url: Any) -> str | None:
+    """`url` when it is on `base`'s scheme and host (else None): a next-page link is followed, never a redirect of
+    the credentials elsewhere."""
+    if not isinstance(url, str) or not url:
+        return None
+    wanted, given = urlsplit(base), urlsplit(urljoin(base + "/", url))
+    if (given.scheme, given.netloc) != (wanted.scheme, wanted.netloc):
+        return None
+    return given.geturl()
 
 
 def twilio_history(account: PlatformAccount, since: datetime | None, *, page_size: int = 100) -> Iterator[InboundEvent]:
@@ -404,6 +523,81 @@ def bridge_message_id(answer: Any) -> str:
 def bridge_file(data: bytes, *, mime_type: str, filename: str) -> dict[str, str]:
     return {"mimetype": mime_type or "application/octet-stream", "filename": filename or "file",
             "data": base64.b64encode(data).decode()}  # fmt: skip
+
+
+def bridge_connection(account: PlatformAccount) -> dict[str, Any]:
+    """The connection test: the session's state (`GET {base_url}/api/sessions/{session}`), its failures classified
+    like a send's (a refused API key: needs_reconnect). Raises BridgeError. A session WAHA reports as not ready
+    (STOPPED, STARTING, SCAN_QR_CODE, FAILED) fails the test; any other state (WORKING, or a wrapper's own word)
+    passes."""
+    base_url = account.credential("base_url").rstrip("/")
+    if not base_url:
+        raise BridgeError(
+            SendResult.failure(
+                "no_base_url", "The bridge account has no base URL: reconnect the account.", needs_reconnect=True
+            )
+        )
+    try:
+        response = requests.get(
+            f"{base_url}/api/sessions/{account.external_id}",
+            headers=_bridge_headers(account),
+            timeout=TIMEOUT,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise BridgeError(
+            SendResult.failure(
+                "network",
+                "The WhatsApp bridge could not be reached (is it running, and is its address right?).",
+                transient=True,
+                detail=f"bridge session check failed: {type(exc).__name__}: {exc}",
+            )
+        ) from exc
+    status = response.status_code
+    detail = f"bridge session check answered HTTP {status}: {response.text[:500]}"
+    if status in (401, 403):
+        raise BridgeError(
+            SendResult.failure(
+                f"http_{status}",
+                "The bridge refused the account's API key: reconnect the account.",
+                needs_reconnect=True,
+                detail=detail,
+            )
+        )
+    if status >= 300:
+        raise BridgeError(
+            SendResult.failure(
+                f"http_{status}",
+                "The WhatsApp bridge does not know this session (is the session name right, and is it started?).",
+                transient=status == 429 or status >= 500,
+                detail=detail,
+            )
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    session_status = str(body.get("status") or "") if isinstance(body, dict) else ""
+    if session_status.upper() in BRIDGE_NOT_READY:
+        return {
+            "ok": False,
+            "status": session_status,
+            "error": f"the bridge session is {session_status}, not WORKING (start it, or scan its QR code)",
+        }
+    return {
+        "ok": True,
+        "status": session_status,
+        "detail": f"Connected: the bridge session is {session_status or 'up'}.",
+    }
+
+
+BRIDGE_NOT_READY = frozenset({"STOPPED", "STARTING", "SCAN_QR_CODE", "FAILED"})
+
+
+class BridgeError(Exception):
+    def __init__(self, result: SendResult) -> None:
+        super().__init__(result.error_message)
+        self.result = result
 
 
 def bridge_health(account: PlatformAccount) -> dict[str, Any]:

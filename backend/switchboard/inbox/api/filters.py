@@ -4,15 +4,44 @@ the queryset), so a filter never confirms that a foreign row exists; ids outside
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 
 from switchboard.common.filters import FilterSet, IdFilter
 from switchboard.inbox import selectors
 from switchboard.inbox.models import Conversation, Message
 from switchboard.platforms.models import Platform
+
+UPDATED_SINCE = "updated_since"
+
+
+class _UpdatedSinceField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time (naive ones are read in the server's time zone) that the database can compare: a time
+    whose UTC value falls outside the years 1 to 9999 (`9999-12-31T23:59-05:00`) is a 400, not an OverflowError."""
+
+    def clean(self, value: Any) -> datetime.datetime | None:
+        cleaned = super().clean(value)
+        if cleaned is not None:
+            try:
+                cleaned.astimezone(datetime.UTC)
+            except (OverflowError, ValueError) as exc:
+                raise forms.ValidationError("Give a time between the years 1 and 9999 (UTC).", code="invalid") from exc
+        return cleaned
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+    """Rows whose `updated_at` is at or after the given time (resync after a reconnect)."""
+
+    field_class = _UpdatedSinceField
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("field_name", "updated_at")
+        kwargs.setdefault("lookup_expr", "gte")
+        super().__init__(**kwargs)
 
 
 class ConversationFilter(FilterSet):
@@ -30,14 +59,20 @@ class ConversationFilter(FilterSet):
         method="filter_search",
         help_text="Case-insensitive match on the contact's name, username or phone number, or any message text.",
     )
+    updated_since = UpdatedSinceFilter(
+        help_text="Only conversations whose row changed at or after this ISO 8601 time (`updated_at >=`), newest "
+        "change first (`-updated_at`, `-id`), archived and not archived alike unless `is_archived` is given: "
+        "what a client missed while it was disconnected."
+    )
 
     class Meta:
         model = Conversation
-        fields = ["platform", "platform_account", "is_archived", "unread", "search"]
+        fields = ["platform", "platform_account", "is_archived", "unread", "search", UPDATED_SINCE]
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        # The inbox hides archived conversations unless the client asks for them (`is_archived=true`).
-        if data is not None and "is_archived" not in data:
+        # The inbox hides archived conversations unless the client asks for them (`is_archived=true`) — except in a
+        # resync (`updated_since`), which must also see the conversations a colleague archived meanwhile.
+        if data is not None and "is_archived" not in data and not data.get(UPDATED_SINCE):
             data = data.copy()
             data["is_archived"] = "false"
         super().__init__(data, *args, **kwargs)
@@ -55,7 +90,11 @@ class MessageFilter(FilterSet):
         field_name="platform_account__platform", choices=Platform.choices, help_text="Only this platform's messages."
     )
     is_read = django_filters.BooleanFilter(help_text="Read (`true`) or unread (`false`) messages.")
+    updated_since = UpdatedSinceFilter(
+        help_text="Only messages whose row changed at or after this ISO 8601 time (new ones, and status, reaction, "
+        "read or deletion changes of older ones), newest change first (`-updated_at`, `-id`)."
+    )
 
     class Meta:
         model = Message
-        fields = ["conversation", "platform", "is_read"]
+        fields = ["conversation", "platform", "is_read", UPDATED_SINCE]

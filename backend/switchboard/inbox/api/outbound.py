@@ -72,6 +72,12 @@ class _SendFields(serializers.Serializer):
         required=False, help_text="A WhatsApp template: the only message allowed 24 hours after the customer wrote."
     )
     reply_to = IdField(required=False, help_text="Quote this message of the conversation (WhatsApp).")
+    client_key = serializers.RegexField(
+        outbound.CLIENT_KEY_PATTERN,
+        required=False,
+        help_text="The idempotency key, when the client cannot send the `Idempotency-Key` header (which wins; "
+        f"both given must be equal). {outbound.CLIENT_KEY_HELP}",
+    )
 
 
 class MessageSendSerializer(_SendFields):
@@ -91,6 +97,18 @@ class SendRefusedSerializer(ErrorSerializer):
 
 
 _ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    {"type": "string", "minLength": 8, "maxLength": 128, "pattern": outbound.CLIENT_KEY_PATTERN},
+    OpenApiParameter.HEADER,
+    description=(
+        "Makes the send safe to repeat: the first request with a key stores the message (201); any later one with "
+        "the same key answers 200 with that message as it is now — no second message, nothing sent twice. Keys "
+        "are unique per organization (a key used in another conversation: 409 `idempotency_key_reused`). "
+        f"{outbound.CLIENT_KEY_HELP}"
+    ),
+)
 _REFUSED = OpenApiResponse(
     SendRefusedSerializer,
     description="Not allowed now; `code` says why.",
@@ -133,12 +151,16 @@ class ConversationMessageSendView(TenantScopedViewMixin, generics.GenericAPIView
             "caption on WhatsApp; `listing_id`; `template` (WhatsApp). A free-form WhatsApp message more than 24 "
             "hours after the customer last wrote is refused with 409 `outside_customer_service_window` "
             "(`templates_required: true`); Messenger / Instagram replies after 24 hours go as a human agent's "
-            "(`HUMAN_AGENT` tag) up to 7 days."
+            "(`HUMAN_AGENT` tag) up to 7 days. With an `Idempotency-Key` (or `client_key`) a repeat of the "
+            "request answers 200 with the message the first one stored, which carries the key as `client_key`."
         ),
-        parameters=[_ID],
+        parameters=[_ID, _IDEMPOTENCY_KEY],
         request={"application/json": MessageSendSerializer, "multipart/form-data": MessageSendUploadSerializer},
         responses={
-            201: MessageSerializer,
+            200: OpenApiResponse(
+                MessageSerializer, description="A repeat: the message stored earlier with this idempotency key."
+            ),
+            201: OpenApiResponse(MessageSerializer, description="Stored and queued for sending."),
             400: ValidationErrorSerializer,
             404: OpenApiResponse(ErrorSerializer, description="No such conversation in your organization."),
             409: _REFUSED,
@@ -150,13 +172,14 @@ class ConversationMessageSendView(TenantScopedViewMixin, generics.GenericAPIView
         serializer = MessageSendUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        client_key = self._client_key(request, data.get("client_key"))
         reply_to = None
         if data.get("reply_to"):
             reply_to = Message.objects.for_organization(self.organization).filter(pk=data["reply_to"]).first()
             if reply_to is None:
                 raise serializers.ValidationError({"reply_to": ["No such message in this conversation."]})
         try:
-            message = outbound.message_send(
+            outcome = outbound.message_send_outcome(
                 organization=self.organization,
                 conversation=conversation,
                 by=request.user,
@@ -166,12 +189,32 @@ class ConversationMessageSendView(TenantScopedViewMixin, generics.GenericAPIView
                 listing_id=data.get("listing_id"),
                 template=data.get("template"),
                 reply_to=reply_to,
+                client_key=client_key,
             )
         except DjangoValidationError as exc:
             raise _validation_error(exc) from exc
         except outbound.SendRefused as exc:
             return _refused(exc)
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(
+            MessageSerializer(outcome.message).data,
+            status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+        )
+
+    @staticmethod
+    def _client_key(request: Request, body_key: str | None) -> str | None:
+        """The `Idempotency-Key` header, else the body's `client_key`; both given must agree."""
+        header = request.headers.get(IDEMPOTENCY_HEADER)
+        if header is None:
+            return body_key
+        if not outbound.is_client_key(header):
+            raise serializers.ValidationError(
+                {IDEMPOTENCY_HEADER: [f"An idempotency key is {outbound.CLIENT_KEY_HELP}"]}
+            )
+        if body_key is not None and body_key != header:
+            raise serializers.ValidationError(
+                {"client_key": [f"Differs from the {IDEMPOTENCY_HEADER} header: send one key, or the same in both."]}
+            )
+        return header
 
 
 class MessageRetryView(TenantScopedViewMixin, generics.GenericAPIView):

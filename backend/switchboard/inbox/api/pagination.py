@@ -20,6 +20,7 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
 from switchboard.common.pagination import page_size_from, page_size_parameter
+from switchboard.inbox.api.filters import UPDATED_SINCE
 
 INVALID_CURSOR = "Invalid cursor: send back a `next` or `previous` link exactly as the server gave it."
 
@@ -72,13 +73,37 @@ class InboxCursorPagination(CursorPagination):
         return parameters
 
 
-class ConversationCursorPagination(InboxCursorPagination):
-    """Most recent activity first; `id` breaks ties between threads active in the same instant."""
+class _ResyncOrdering:
+    """With `?updated_since=` a list is what changed, newest change first: ordered by `-updated_at`, `-id` (the
+    cursor's position is then an `updated_at`), whatever the list's usual order."""
+
+    resync_ordering = ("-updated_at", "-id")
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+        if request.query_params.get(UPDATED_SINCE):
+            return self.resync_ordering
+        return tuple(type(self).ordering)  # type: ignore[attr-defined]
+
+
+class ConversationCursorPagination(_ResyncOrdering, InboxCursorPagination):
+    """Most recent activity first; `id` breaks ties between threads active in the same instant. The page also
+    carries `unread_conversations`, the organization's inbox total (the view counts it)."""
 
     ordering = ("-last_message_at", "-id")
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["unread_conversations"] = {
+            "type": "integer",
+            "minimum": 0,
+            "description": "How many conversations of the inbox (not archived) have unread messages, whatever the "
+            "filters: the total for a tab title.",
+        }
+        response["required"] = [*response.get("required", []), "unread_conversations"]
+        return response
 
-class MessageCursorPagination(InboxCursorPagination):
+
+class MessageCursorPagination(_ResyncOrdering, InboxCursorPagination):
     """Newest first."""
 
     ordering = ("-timestamp", "-id")

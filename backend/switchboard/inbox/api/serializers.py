@@ -17,6 +17,7 @@ from switchboard.common.serializer_fields import URIOrNullField
 from switchboard.inbox import selectors
 from switchboard.inbox.media import attachment_urls
 from switchboard.inbox.models import Attachment, Contact, Conversation, Message
+from switchboard.inbox.outbound import Window, messaging_window_state
 from switchboard.platforms.models import PlatformAccount
 
 
@@ -50,6 +51,15 @@ class ConversationSerializer(serializers.ModelSerializer):
     platform_account = PlatformAccountSummarySerializer(read_only=True)
     contact = ContactSerializer(read_only=True)
     archived_by = UserSummarySerializer(read_only=True, allow_null=True)
+    messaging_window = serializers.SerializerMethodField(
+        help_text="Where the conversation stands in the platform's reply windows now: `open` (anything may be sent), "
+        "`human_agent` (Messenger / Instagram, 24 hours to 7 days: an agent's reply, tagged), `templates_only` "
+        "(WhatsApp Business API after 24 hours) or `closed` (Messenger / Instagram after 7 days, or never written)."
+    )
+    window_expires_at = serializers.SerializerMethodField(
+        help_text="When `messaging_window` changes by itself (`last_inbound_at` + 24 hours, or + 7 days for "
+        "`human_agent`); null when it will not before the customer writes again, or when no window applies."
+    )
 
     class Meta:
         model = Conversation
@@ -64,10 +74,35 @@ class ConversationSerializer(serializers.ModelSerializer):
             "ai_enabled",
             "last_message_at",
             "last_message_preview",
+            "last_inbound_at",
             "unread_count",
+            "messaging_window",
+            "window_expires_at",
             "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "last_inbound_at": {"help_text": "When the customer last wrote (opens the reply windows); null: never."},
+            "updated_at": {
+                "help_text": "When this row last changed (new message, unread count, archive state, AI flag): "
+                "what `?updated_since=` compares."
+            },
+        }
+
+    def to_representation(self, instance: Conversation) -> dict[str, Any]:
+        # One reading of the clock for both window fields (inbox/outbound.py decides them: one rule).
+        self._window_state = messaging_window_state(instance)
+        return super().to_representation(instance)
+
+    @extend_schema_field(serializers.ChoiceField(choices=[(w.value, w.value) for w in Window]))
+    def get_messaging_window(self, conversation: Conversation) -> str:
+        return str(self._window_state[0])
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_window_expires_at(self, conversation: Conversation) -> str | None:
+        expires = self._window_state[1]
+        return serializers.DateTimeField().to_representation(expires) if expires is not None else None
 
 
 class ConversationUpdateSerializer(serializers.Serializer):
@@ -142,11 +177,18 @@ class MessageSerializer(serializers.ModelSerializer):
             "is_read",
             "read_at",
             "sent_by",
+            "client_key",
             "timestamp",
             "created_at",
             "attachments",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "client_key": {
+                "help_text": "The `Idempotency-Key` the message was sent with (null for messages that came in, or "
+                "were sent without one): the sending client matches the broadcast copy to its own by it."
+            }
+        }
 
 
 class ConversationDetailSerializer(ConversationSerializer):

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from switchboard.accounts.serializers import ErrorSerializer
 from switchboard.accounts.tenancy import TenantScopedViewMixin
 from switchboard.inbox import selectors
 from switchboard.inbox.api.filters import ConversationFilter, MessageFilter
@@ -56,7 +57,10 @@ class _ListFiltersOnly:
         summary="List conversations",
         description=(
             "The inbox, most recent activity first (`-last_message_at`, `-id`), cursor-paginated (`page_size` "
-            "default 50, at most 100). Archived conversations are hidden unless `is_archived=true`."
+            "default 50, at most 100). Archived conversations are hidden unless `is_archived=true`. With "
+            "`updated_since`: the conversations changed since then, newest change first (`-updated_at`, `-id`), "
+            "archived ones included unless `is_archived` is given. Every page carries `unread_conversations`, the "
+            "inbox's total of conversations with unread messages."
         ),
         tags=["conversations"],
     ),
@@ -99,6 +103,11 @@ class ConversationViewSet(
             return ConversationUpdateSerializer
         return ConversationSerializer
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        response.data["unread_conversations"] = selectors.conversation_unread_total(organization=self.organization)
+        return response
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         conversation = self.get_object()
         query = _MessagesLimitQuery(data=request.query_params)
@@ -137,6 +146,30 @@ class ConversationViewSet(
         return Response(ConversationSerializer(conversation).data)
 
     @extend_schema(
+        summary="Mark the conversation unread",
+        description=(
+            "Marks the customer's newest message unread, so `unread_count` is at least 1 for everyone "
+            "(`conversation.updated` and `message.updated` are broadcast). Idempotent. Nothing is sent to the "
+            "customer. 409 `nothing_to_mark_unread` when the customer has not written yet."
+        ),
+        request=None,
+        responses={
+            200: ConversationSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The customer has not written in this conversation."),
+        },
+        tags=["conversations"],
+    )
+    @action(detail=True, methods=["post"], url_path="mark-unread")
+    def mark_unread(self, request: Request, pk: str | None = None) -> Response:
+        try:
+            conversation = services.conversation_mark_unread(
+                organization=self.organization, conversation=self.get_object(), by=request.user
+            )
+        except services.NothingToMarkUnread as exc:
+            return Response({"detail": exc.detail, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(
         summary="Archive the conversation",
         description="Records who and when. A new inbound message brings the conversation back to the inbox.",
         request=None,
@@ -168,7 +201,11 @@ class ConversationViewSet(
 @extend_schema_view(
     list=extend_schema(
         summary="List messages",
-        description="Newest first (`-timestamp`, `-id`), cursor-paginated (`page_size` default 50, at most 100).",
+        description=(
+            "Newest first (`-timestamp`, `-id`), cursor-paginated (`page_size` default 50, at most 100). With "
+            "`updated_since`: the messages changed since then (new ones, and status, reaction, read or deletion "
+            "changes of older ones), newest change first (`-updated_at`, `-id`)."
+        ),
         tags=["messages"],
     ),
     retrieve=extend_schema(summary="Get a message", description="One message with its attachments.", tags=["messages"]),

@@ -1,4 +1,4 @@
-"""What agents do to conversations and messages: archive, unarchive, mark read, toggle the AI assistant.
+"""What agents do to conversations and messages: archive, unarchive, mark read or unread, toggle the AI assistant.
 Reading also sends the customer a read receipt, asynchronously (outbound.read_receipt_on_commit).
 
 Every function writes inside `transaction.atomic()` and registers its WebSocket events with
@@ -174,6 +174,38 @@ def conversation_mark_all_read(
         if marked:
             # The customer sees it was read (WhatsApp blue ticks, Messenger "seen"), sent after the commit.
             outbound.read_receipt_on_commit(conversation=conversation)
+    return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
+
+
+class NothingToMarkUnread(Exception):
+    """The conversation has no message from the customer to mark unread (the API answers 409)."""
+
+    code = "nothing_to_mark_unread"
+    detail = "The customer has not written in this conversation yet: there is no message to mark unread."
+
+
+def conversation_mark_unread(
+    *, organization: Organization | int, conversation: Conversation, by: User | None
+) -> Conversation:
+    """Mark the customer's newest message unread, so the conversation counts as unread for everyone (unread_count
+    >= 1, set from a recount under the conversation's lock, as mark-all-read does). Nothing is sent to the customer:
+    a read receipt cannot be taken back. Idempotent: when that message is already unread nothing changes and
+    nothing is broadcast. Raises NothingToMarkUnread when the customer never wrote."""
+    organization_id = ensure_owned(organization, conversation)
+    now = timezone.now()
+    with transaction.atomic():
+        counted = _lock_conversation(conversation.pk)
+        newest = selectors.conversation_newest_inbound(conversation_id=conversation.pk)
+        if newest is None:
+            raise NothingToMarkUnread(NothingToMarkUnread.detail)
+        marked = Message.objects.filter(pk=newest.pk, is_read=True).update(is_read=False, read_at=None, updated_at=now)
+        unread = selectors.conversation_unread_recount(conversation_id=conversation.pk)
+        if marked or unread != counted:
+            Conversation.objects.filter(pk=conversation.pk).update(unread_count=unread, updated_at=now)
+            _conversations_updated_on_commit([(conversation.pk, organization_id)])
+        if marked:
+            realtime.message_event_on_commit(organization_id, newest.pk)
+    logger.info("conversation %s marked unread by %s", conversation.pk, by)
     return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
 
 

@@ -14,6 +14,11 @@ The path (docs/outbound.md):
    sentence an agent understands (`error_message`); the technical detail (exception text, the vendor's answer) goes
    to the log and `error_detail`, never into the sentence. Each change is broadcast as `message.updated`.
 3. `message_retry` sends a failed message again: the same row goes back through `queued → sent`.
+   Idempotent sends: a send may carry a client key (the `Idempotency-Key` header); the key is stored on the
+   message, unique per organization (the constraint `message_unique_client_key` is the truth, so two racing
+   requests store one row), and a repeat returns the stored message without a second row or a second send task
+   (`message_send_outcome(...).created` is False). The same key on another conversation is refused
+   (`idempotency_key_reused`).
 4. Read receipts: when an agent reads a conversation (conversations.py), `read_receipt_on_commit` enqueues
    `send_read_receipt_task`, which calls `adapter.mark_read` — never failing the agent's request.
 
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -82,6 +88,12 @@ WINDOW_DETAIL = (
     "The customer last wrote more than 24 hours ago, so WhatsApp allows only an approved template message now. "
     "Send a template (name, language, components) to reopen the conversation."
 )
+KEY_REUSED_DETAIL = (
+    "This idempotency key was already used for a message in another conversation: send each new message with a new key."
+)
+# What a client key may be: 8 to 128 visible ASCII characters (a UUID, a ULID, base64 …).
+CLIENT_KEY_PATTERN = r"^[!-~]{8,128}$"
+CLIENT_KEY_HELP = "8 to 128 visible ASCII characters, e.g. a UUID."
 CLOSED_DETAIL = (
     "The customer last wrote more than 7 days ago (or never): Messenger and Instagram allow no reply until they "
     "write again."
@@ -228,6 +240,32 @@ def _listing_card_snapshot(organization_id: int, listing_id: int) -> tuple[str, 
     return cards.card_caption(cards.card_display(core)), {"listing_id": listing.pk, "card": snapshot}
 
 
+@dataclass(frozen=True)
+class SendOutcome:
+    message: Message
+    created: bool  # False: the client key named a message stored before (a repeat), returned as it is now
+
+
+def is_client_key(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(CLIENT_KEY_PATTERN, value) is not None
+
+
+def _message_of_key(organization_id: int, conversation: Conversation, client_key: str) -> Message | None:
+    """The message stored earlier with this key, re-read; SendRefused when it belongs to another conversation."""
+    found = (
+        Message.objects.for_organization(organization_id)
+        .filter(client_key=client_key)
+        .values_list("pk", "conversation_id")
+        .first()
+    )
+    if found is None:
+        return None
+    pk, conversation_id = found
+    if conversation_id != conversation.pk:
+        raise SendRefused(KEY_REUSED_DETAIL, code="idempotency_key_reused")
+    return selectors.message_get(organization=organization_id, pk=pk)
+
+
 def message_send(
     *,
     organization: Organization | int,
@@ -239,10 +277,52 @@ def message_send(
     listing_id: int | None = None,
     template: dict[str, Any] | None = None,
     reply_to: Message | None = None,
+    client_key: str | None = None,
 ) -> Message:
+    """Store an agent's message (outbound, `queued`) and have it sent; the stored message (see
+    `message_send_outcome` for whether this call stored it)."""
+    return message_send_outcome(
+        organization=organization,
+        conversation=conversation,
+        by=by,
+        text=text,
+        upload=upload,
+        attachment_id=attachment_id,
+        listing_id=listing_id,
+        template=template,
+        reply_to=reply_to,
+        client_key=client_key,
+    ).message
+
+
+def message_send_outcome(
+    *,
+    organization: Organization | int,
+    conversation: Conversation,
+    by: User | None,
+    text: str = "",
+    upload: UploadedFile | None = None,
+    attachment_id: int | None = None,
+    listing_id: int | None = None,
+    template: dict[str, Any] | None = None,
+    reply_to: Message | None = None,
+    client_key: str | None = None,
+) -> SendOutcome:
     """Store an agent's message (outbound, `queued`) and have it sent. Raises ValidationError (bad input: 400) or
-    SendRefused (not allowed now: 409)."""
+    SendRefused (not allowed now: 409).
+
+    With `client_key`, a repeat of a send whose message is stored returns that message (`created=False`) before
+    any check — the first request was accepted, so the repeat is too, even when the window has closed since — and
+    queues nothing. Concurrent requests with one key race on the unique constraint: the loser returns the winner's
+    message."""
     organization_id = ensure_owned(organization, conversation)
+    if client_key is not None:
+        if not is_client_key(client_key):
+            raise ValidationError({"client_key": [f"An idempotency key is {CLIENT_KEY_HELP}"]})
+        stored = _message_of_key(organization_id, conversation, client_key)
+        if stored is not None:
+            logger.info("message %s: repeated send with the same idempotency key, not sent again", stored.pk)
+            return SendOutcome(stored, created=False)
     account = conversation.platform_account
     text = (text or "").strip()
     chosen = [name for name, given in (("file", upload is not None), ("attachment_id", attachment_id is not None),
@@ -299,6 +379,7 @@ def message_send(
                 status=MessageStatus.QUEUED,
                 is_read=True,
                 sent_by=by,
+                client_key=client_key,
                 timestamp=now,
             )
             if attachment_fields is not None:
@@ -312,14 +393,21 @@ def message_send(
             # Read before the commit: the send may start the moment it commits (an in-process thread, a worker),
             # and the answer is the message as stored — `queued`; what follows arrives as message.updated.
             stored = selectors.message_get(organization=organization_id, pk=message.pk)
-    except Exception:
+    except Exception as exc:
         if upload is not None and attachment_fields is not None:
             from switchboard.inbox import media
 
             media.media_delete(attachment_fields["file"], attachment_fields["thumbnail"])
+        if client_key is not None and isinstance(exc, IntegrityError):
+            # Another request with this key committed its message first (the block above rolled back: no row,
+            # no events, no send task of ours). Its message is the answer.
+            winner = _message_of_key(organization_id, conversation, client_key)
+            if winner is not None:
+                logger.info("message %s: a concurrent send with the same idempotency key stored it", winner.pk)
+                return SendOutcome(winner, created=False)
         raise
     logger.info("message %s queued for conversation %s by %s", message.pk, conversation.pk, by)
-    return stored
+    return SendOutcome(stored, created=True)
 
 
 def message_retry(*, organization: Organization | int, message: Message, by: User | None) -> Message:

@@ -28,8 +28,12 @@ CONVERSATION_KEYS = {
     "ai_enabled",
     "last_message_at",
     "last_message_preview",
+    "last_inbound_at",
     "unread_count",
+    "messaging_window",
+    "window_expires_at",
     "created_at",
+    "updated_at",
 }
 
 
@@ -181,7 +185,7 @@ def test_cursor_pagination_walks_every_conversation_once(agent_client, wa, make_
         response = agent_client.get(page["next"])
 
     assert seen == [c.pk for c in reversed(created)]
-    assert set(response.json()) == {"next", "previous", "results"}
+    assert set(response.json()) == {"next", "previous", "results", "unread_conversations"}
 
 
 def test_page_size_defaults_to_50_and_is_capped_at_100(agent_client, wa, make_contact):

@@ -35,6 +35,7 @@ MESSAGE_KEYS = {
     "is_read",
     "read_at",
     "sent_by",
+    "client_key",
     "timestamp",
     "created_at",
     "attachments",

@@ -33,6 +33,7 @@ ACCOUNT_KEYS = {
     "credential_keys",
     "has_webhook_secret",
     "has_verify_token",
+    "webhook_url",
     "created_at",
     "updated_at",
 }
