@@ -27,9 +27,9 @@ export function newIdempotencyKey(): string {
     : `k-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
-/** POST a message with `Idempotency-Key: <key>` (BACKEND_NEEDS §1): the same key sent twice gives the same message,
- * so a retry after a dropped connection can never create a second one. The key also goes in the body as
- * `client_key`, which today's serializer ignores. */
+/** POST a message with `Idempotency-Key: <key>` (BACKEND_NEEDS §1): the same key sent twice gives the same message
+ * (201 the first time, 200 with the stored message after), so a retry after a dropped connection can never create a
+ * second one. The key also goes in the body as `client_key` (the server takes either; they must be equal). */
 export async function sendMessage(conversationId: number, input: SendInput, key: string): Promise<Message> {
   const headers = new Headers({ "Idempotency-Key": key });
   let body: BodyInit;
@@ -90,15 +90,19 @@ export async function conversationsChangedSince(
 const DAY = 24 * 3600 * 1000;
 
 /** Where the conversation stands in the reply windows (backend inbox/outbound.py `messaging_window`). Uses the
- * server's `messaging_window` (BACKEND_NEEDS §3) and otherwise computes it from the newest inbound message loaded. */
+ * server's `messaging_window` and `window_expires_at` (BACKEND_NEEDS §3) until that time passes — the server sends no
+ * event when a window lapses — and otherwise computes it from `last_inbound_at`, or the newest inbound message loaded. */
 export function windowState(
-  conversation: Pick<Conversation, "platform" | "messaging_window" | "last_inbound_at">,
+  conversation: Pick<Conversation, "platform" | "messaging_window" | "window_expires_at" | "last_inbound_at">,
   provider: Provider | undefined,
   messages: Pick<Message, "direction" | "timestamp">[],
   now = Date.now(),
 ): { state: WindowState; closesAt: number | null } {
   if (conversation.messaging_window) {
-    return { state: conversation.messaging_window, closesAt: null };
+    const expires = conversation.window_expires_at ? Date.parse(conversation.window_expires_at) : NaN;
+    if (Number.isNaN(expires)) return { state: conversation.messaging_window, closesAt: null };
+    if (now < expires) return { state: conversation.messaging_window, closesAt: expires };
+    // The state the server gave has ended since: work out the next one from the same last_inbound_at.
   }
   if (conversation.platform === "whatsapp" && provider === "bridge") return { state: "open", closesAt: null };
   let last = conversation.last_inbound_at ? Date.parse(conversation.last_inbound_at) : NaN;
@@ -119,12 +123,18 @@ export function windowState(
 // --- §4 WhatsApp templates -------------------------------------------------------------------------------------------
 const RECENT_TEMPLATES = "sb.recentTemplates";
 
-/** The account's approved templates (BACKEND_NEEDS §4); until then the ones this browser sent before. */
+/** The account's approved templates (BACKEND_NEEDS §4: `GET …/templates/`); the ones this browser sent before when
+ * the server has no list to give — an older server, an account without templates (404), one that must be reconnected
+ * or lacks its business account id (409), a platform that could not be read (502) — so the picker still works. */
 export async function listTemplates(accountId: number): Promise<WhatsAppTemplate[]> {
-  if (capabilities.templates) {
-    return request<WhatsAppTemplate[]>(`/api/platforms/accounts/${accountId}/templates/`);
+  if (!capabilities.templates) return recentTemplates(accountId);
+  try {
+    const templates = await request<WhatsAppTemplate[]>(`/api/platforms/accounts/${accountId}/templates/`);
+    return Array.isArray(templates) ? templates : recentTemplates(accountId);
+  } catch (error) {
+    if (error instanceof ApiError && [404, 409, 502].includes(error.status)) return recentTemplates(accountId);
+    throw error;
   }
-  return recentTemplates(accountId);
 }
 
 export function recentTemplates(accountId: number): WhatsAppTemplate[] {

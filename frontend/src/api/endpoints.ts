@@ -5,6 +5,7 @@ import type {
   ContactLink,
   Conversation,
   ConversationDetail,
+  ConversationPage,
   Invitation,
   Listing,
   ListingImage,
@@ -69,9 +70,9 @@ export async function listConversations(
   filters: ConversationFilters,
   cursor?: string,
   pageSize = 50,
-): Promise<Paginated<Conversation>> {
+): Promise<ConversationPage> {
   const query = { ...filters, cursor, page_size: pageSize };
-  return unwrap(api.GET("/api/messages/conversations/", { params: { query } })) as Promise<Paginated<Conversation>>;
+  return unwrap(api.GET("/api/messages/conversations/", { params: { query } })) as Promise<ConversationPage>;
 }
 
 export const getConversation = (id: number, messagesLimit = 1) =>

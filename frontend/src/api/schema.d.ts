@@ -630,7 +630,7 @@ export interface paths {
         };
         /**
          * List conversations
-         * @description The inbox, most recent activity first (`-last_message_at`, `-id`), cursor-paginated (`page_size` default 50, at most 100). Archived conversations are hidden unless `is_archived=true`.
+         * @description The inbox, most recent activity first (`-last_message_at`, `-id`), cursor-paginated (`page_size` default 50, at most 100). Archived conversations are hidden unless `is_archived=true`. With `updated_since`: the conversations changed since then, newest change first (`-updated_at`, `-id`), archived ones included unless `is_archived` is given. Every page carries `unread_conversations`, the inbox's total of conversations with unread messages.
          */
         get: operations["messages_conversations_list"];
         put?: never;
@@ -705,6 +705,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/messages/conversations/{id}/mark-unread/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark the conversation unread
+         * @description Marks the customer's newest message unread, so `unread_count` is at least 1 for everyone (`conversation.updated` and `message.updated` are broadcast). Idempotent. Nothing is sent to the customer. 409 `nothing_to_mark_unread` when the customer has not written yet.
+         */
+        post: operations["messages_conversations_mark_unread_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/messages/conversations/{id}/messages/": {
         parameters: {
             query?: never;
@@ -716,7 +736,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Stored at once (outbound, `queued`, `sent_by` you) and broadcast as `message.created`; a worker then sends it and `message.updated` follows (`sent`, or `failed` with `error_code` / `error_message`). Send exactly one of: `text`; a file (`file` as multipart, or `attachment_id`), with `text` as its caption on WhatsApp; `listing_id`; `template` (WhatsApp). A free-form WhatsApp message more than 24 hours after the customer last wrote is refused with 409 `outside_customer_service_window` (`templates_required: true`); Messenger / Instagram replies after 24 hours go as a human agent's (`HUMAN_AGENT` tag) up to 7 days.
+         * @description Stored at once (outbound, `queued`, `sent_by` you) and broadcast as `message.created`; a worker then sends it and `message.updated` follows (`sent`, or `failed` with `error_code` / `error_message`). Send exactly one of: `text`; a file (`file` as multipart, or `attachment_id`), with `text` as its caption on WhatsApp; `listing_id`; `template` (WhatsApp). A free-form WhatsApp message more than 24 hours after the customer last wrote is refused with 409 `outside_customer_service_window` (`templates_required: true`); Messenger / Instagram replies after 24 hours go as a human agent's (`HUMAN_AGENT` tag) up to 7 days. With an `Idempotency-Key` (or `client_key`) a repeat of the request answers 200 with the message the first one stored, which carries the key as `client_key`.
          */
         post: operations["messages_conversations_messages_create"];
         delete?: never;
@@ -754,7 +774,7 @@ export interface paths {
         };
         /**
          * List messages
-         * @description Newest first (`-timestamp`, `-id`), cursor-paginated (`page_size` default 50, at most 100).
+         * @description Newest first (`-timestamp`, `-id`), cursor-paginated (`page_size` default 50, at most 100). With `updated_since`: the messages changed since then (new ones, and status, reaction, read or deletion changes of older ones), newest change first (`-updated_at`, `-id`).
          */
         get: operations["messages_messages_list"];
         put?: never;
@@ -917,6 +937,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/platforms/accounts/{id}/templates/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's WhatsApp templates
+         * @description Every member. The templates WhatsApp approved for this number: the Cloud API's `message_templates` of the account's `business_account_id`, Twilio's Content API (`name` is the Content SID `HX…`), or the sandbox's demo templates. Read from the platform at most every 10 minutes (new credentials read again at once). 404 for accounts without templates (Messenger, Instagram, WhatsApp-Web bridges); 409 when the account's state does not allow it (`account_disconnected`, `account_needs_reconnect`, `business_account_id_missing`); 502 `templates_unavailable` when the platform could not be read.
+         */
+        get: operations["platforms_accounts_templates_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/platforms/accounts/{id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test the account's connection
+         * @description Owners and admins. One cheap authenticated call to the platform with the stored credentials — Graph `GET /{phone-number-id}` or `/{page-id}`, Twilio `GET Accounts/{sid}`, the bridge's session state; a sandbox account always passes. `ok: false` with what failed otherwise (also for a disconnected account). Refused credentials set `needs_reconnect`; a passing test clears it.
+         */
+        post: operations["platforms_accounts_test_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -989,6 +1049,13 @@ export interface components {
             card: components["schemas"]["Card"] | null;
             message: string;
         };
+        /** @description The answer of a connection test. */
+        ConnectionTest: {
+            /** @description Whether the platform accepted the account's credentials. */
+            ok: boolean;
+            /** @description What was found, in a sentence (the account's name, or what failed). */
+            detail: string;
+        };
         Contact: {
             readonly id: number;
             readonly name: string;
@@ -1039,9 +1106,26 @@ export interface components {
             /** Format: date-time */
             readonly last_message_at: string;
             readonly last_message_preview: string;
+            /**
+             * Format: date-time
+             * @description When the customer last wrote (opens the reply windows); null: never.
+             */
+            readonly last_inbound_at: string | null;
             readonly unread_count: number;
+            /** @description Where the conversation stands in the platform's reply windows now: `open` (anything may be sent), `human_agent` (Messenger / Instagram, 24 hours to 7 days: an agent's reply, tagged), `templates_only` (WhatsApp Business API after 24 hours) or `closed` (Messenger / Instagram after 7 days, or never written). */
+            readonly messaging_window: components["schemas"]["MessagingWindowEnum"];
+            /**
+             * Format: date-time
+             * @description When `messaging_window` changes by itself (`last_inbound_at` + 24 hours, or + 7 days for `human_agent`); null when it will not before the customer writes again, or when no window applies.
+             */
+            readonly window_expires_at: string | null;
             /** Format: date-time */
             readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description When this row last changed (new message, unread count, archive state, AI flag): what `?updated_since=` compares.
+             */
+            readonly updated_at: string;
         };
         ConversationDetail: {
             readonly id: number;
@@ -1056,9 +1140,26 @@ export interface components {
             /** Format: date-time */
             readonly last_message_at: string;
             readonly last_message_preview: string;
+            /**
+             * Format: date-time
+             * @description When the customer last wrote (opens the reply windows); null: never.
+             */
+            readonly last_inbound_at: string | null;
             readonly unread_count: number;
+            /** @description Where the conversation stands in the platform's reply windows now: `open` (anything may be sent), `human_agent` (Messenger / Instagram, 24 hours to 7 days: an agent's reply, tagged), `templates_only` (WhatsApp Business API after 24 hours) or `closed` (Messenger / Instagram after 7 days, or never written). */
+            readonly messaging_window: components["schemas"]["MessagingWindowEnum"];
+            /**
+             * Format: date-time
+             * @description When `messaging_window` changes by itself (`last_inbound_at` + 24 hours, or + 7 days for `human_agent`); null when it will not before the customer writes again, or when no window applies.
+             */
+            readonly window_expires_at: string | null;
             /** Format: date-time */
             readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description When this row last changed (new message, unread count, archive state, AI flag): what `?updated_since=` compares.
+             */
+            readonly updated_at: string;
             /** @description The newest messages of the thread (`messages_limit`), oldest first. */
             readonly messages: components["schemas"]["Message"][];
         };
@@ -1275,6 +1376,8 @@ export interface components {
             /** Format: date-time */
             readonly read_at: string | null;
             readonly sent_by: components["schemas"]["UserSummary"] | null;
+            /** @description The `Idempotency-Key` the message was sent with (null for messages that came in, or were sent without one): the sending client matches the broadcast copy to its own by it. */
+            readonly client_key: string | null;
             /**
              * Format: date-time
              * @description When the platform says it happened.
@@ -1322,6 +1425,8 @@ export interface components {
              * @description Quote this message of the conversation (WhatsApp).
              */
             reply_to?: number;
+            /** @description The idempotency key, when the client cannot send the `Idempotency-Key` header (which wins; both given must be equal). 8 to 128 visible ASCII characters, e.g. a UUID. */
+            client_key?: string;
         };
         /** @description multipart/form-data: upload a `file` (image, video, audio or document), optionally with `text`. */
         MessageSendUploadRequest: {
@@ -1344,6 +1449,8 @@ export interface components {
              * @description Quote this message of the conversation (WhatsApp).
              */
             reply_to?: number;
+            /** @description The idempotency key, when the client cannot send the `Idempotency-Key` header (which wins; both given must be equal). 8 to 128 visible ASCII characters, e.g. a UUID. */
+            client_key?: string;
             /**
              * Format: binary
              * @description A file to send.
@@ -1361,6 +1468,8 @@ export interface components {
          * @enum {string}
          */
         MessageStatusEnum: "received" | "queued" | "sending" | "sent" | "delivered" | "read" | "failed";
+        /** @enum {string} */
+        MessagingWindowEnum: "open" | "human_agent" | "templates_only" | "closed";
         /** @description An invitation addressed to you. */
         MyInvitation: {
             readonly id: number;
@@ -1391,6 +1500,8 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Conversation"][];
+            /** @description How many conversations of the inbox (not archived) have unread messages, whatever the filters: the total for a tab title. */
+            unread_conversations: number;
         };
         PaginatedListingList: {
             /** @example 123 */
@@ -1505,6 +1616,8 @@ export interface components {
             readonly credential_keys: string[];
             readonly has_webhook_secret: boolean;
             readonly has_verify_token: boolean;
+            /** @description The callback URL to give the platform for this account (Meta's webhook, Twilio's messaging URL, the bridge's callback, `/api/webhooks/sandbox/<platform>/`): PUBLIC_BASE_URL, else the address this request came to, plus the endpoint's path. */
+            readonly webhook_url: string;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1733,6 +1846,23 @@ export interface components {
             errors: {
                 [key: string]: string[];
             };
+        };
+        /** @description An approved WhatsApp template of the account, as its provider lists it. */
+        WhatsAppTemplate: {
+            /** @description What a template send names (`template.name`): the template's name (Cloud API, sandbox) or its Content SID `HX…` (Twilio). */
+            name: string;
+            /** @description The name to show (Twilio: the template's friendly name). */
+            display_name: string;
+            /** @description Its language code, e.g. `en_US` (`template.language`). */
+            language: string;
+            /** @description `MARKETING`, `UTILITY`, `AUTHENTICATION` … as WhatsApp files it. */
+            category: string;
+            /** @description The approval status (only approved templates are listed). */
+            status: string;
+            /** @description The body text, with its `{{1}}`, `{{2}}` … placeholders. */
+            body: string;
+            /** @description How many body parameters a send fills in (`components[type=body].parameters`). */
+            parameter_count: number;
         };
     };
     responses: never;
@@ -4341,6 +4471,8 @@ export interface operations {
                 search?: string;
                 /** @description `true`: only conversations with unread messages; `false`: none unread. */
                 unread?: boolean;
+                /** @description Only conversations whose row changed at or after this ISO 8601 time (`updated_at >=`), newest change first (`-updated_at`, `-id`), archived and not archived alike unless `is_archived` is given: what a client missed while it was disconnected. */
+                updated_since?: string;
             };
             header?: {
                 /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
@@ -4650,10 +4782,73 @@ export interface operations {
             };
         };
     };
+    messages_conversations_mark_unread_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this conversation. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The customer has not written in this conversation. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     messages_conversations_messages_create: {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes the send safe to repeat: the first request with a key stores the message (201); any later one with the same key answers 200 with that message as it is now — no second message, nothing sent twice. Keys are unique per organization (a key used in another conversation: 409 `idempotency_key_reused`). 8 to 128 visible ASCII characters, e.g. a UUID. */
+                "Idempotency-Key"?: string;
                 /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
                 "X-Organization"?: string;
             };
@@ -4669,6 +4864,16 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A repeat: the message stored earlier with this idempotency key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Stored and queued for sending. */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4811,6 +5016,8 @@ export interface operations {
                  *     * `whatsapp` - WhatsApp
                  */
                 platform?: "instagram" | "messenger" | "whatsapp";
+                /** @description Only messages whose row changed at or after this ISO 8601 time (new ones, and status, reaction, read or deletion changes of older ones), newest change first (`-updated_at`, `-id`). */
+                updated_since?: string;
             };
             header?: {
                 /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
@@ -5485,6 +5692,128 @@ export interface operations {
                 };
             };
             /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    platforms_accounts_templates_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this platform account. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhatsAppTemplate"][];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The account cannot list templates now; `code` says why. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The platform could not be reached or refused. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    platforms_accounts_test_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this platform account. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Agents may not test accounts. */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -1,8 +1,11 @@
-// Names for the generated OpenAPI types (src/api/schema.d.ts), plus the few fields the app reads that the backend
-// does not have yet (BACKEND_NEEDS.md). Those are optional here, so the app works with and without them.
+// Names for the generated OpenAPI types (src/api/schema.d.ts). The fields BACKEND_NEEDS.md asked for are in the
+// schema now; they stay optional here because the app also builds these objects itself (optimistic messages, test
+// data) and its adapters fall back when a field is absent (an older server).
 import type { components } from "./schema";
 
 type S = components["schemas"];
+/** `T` with the keys `K` optional. */
+type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
 export type User = S["User"];
 export type Organization = S["Organization"];
@@ -18,10 +21,8 @@ export type MessageKind = S["MessageKindEnum"];
 export type MessageStatus = S["MessageStatusEnum"];
 export type Platform = S["PlatformEnum"];
 export type Provider = S["ProviderEnum"];
-export type PlatformAccount = S["PlatformAccount"] & {
-  /** BACKEND_NEEDS §6: the callback URL to paste into Meta / Twilio. Computed on the client when absent. */
-  webhook_url?: string;
-};
+/** `webhook_url` (BACKEND_NEEDS §6): the callback URL to paste into Meta / Twilio; computed on the client when absent. */
+export type PlatformAccount = Optional<S["PlatformAccount"], "webhook_url">;
 export type SyncRun = S["SyncRun"];
 export type Listing = S["Listing"];
 export type ListingImage = S["ListingImage"];
@@ -33,22 +34,16 @@ export type ContactLink = S["ContactLink"];
 /** Where a conversation stands in the platforms' reply windows (backend: inbox/outbound.py `Window`). */
 export type WindowState = "open" | "human_agent" | "templates_only" | "closed";
 
-export type Conversation = S["Conversation"] & {
-  /** BACKEND_NEEDS §3: the reply window, known before the agent types. */
-  messaging_window?: WindowState;
-  /** BACKEND_NEEDS §3: when the current window closes (ISO), null when it is closed. */
-  window_expires_at?: string | null;
-  last_inbound_at?: string | null;
-  /** BACKEND_NEEDS §2: for resync. */
-  updated_at?: string;
-};
+/** `messaging_window`, `window_expires_at` (when that state changes by itself, ISO; null when it will not),
+ * `last_inbound_at` (BACKEND_NEEDS §3) and `updated_at` (§2, for resync). */
+type AddedConversationFields = "messaging_window" | "window_expires_at" | "last_inbound_at" | "updated_at";
+export type Conversation = Optional<S["Conversation"], AddedConversationFields>;
 
-export type ConversationDetail = Omit<S["ConversationDetail"], "messages"> &
+export type ConversationDetail = Omit<S["ConversationDetail"], "messages" | AddedConversationFields> &
   Conversation & { messages: Message[] };
 
-export type Message = S["Message"] & {
-  /** BACKEND_NEEDS §1: the idempotency key the send carried, echoed back (and in message.created). */
-  client_key?: string | null;
+/** `client_key` (BACKEND_NEEDS §1): the idempotency key the send carried, echoed back (and in message.created). */
+export type Message = Optional<S["Message"], "client_key"> & {
   /** Client only: an optimistic message not yet confirmed by the server. */
   _pending?: "sending" | "error";
   /** Client only: why the optimistic send failed (network, 409 …). */
@@ -56,21 +51,15 @@ export type Message = S["Message"] & {
 };
 
 export type Paginated<T> = { next: string | null; previous: string | null; results: T[] };
+/** A page of the conversation list: `unread_conversations` is the inbox's total (BACKEND_NEEDS §7). */
+export type ConversationPage = Paginated<Conversation> & { unread_conversations?: number };
 
 export type TemplateComponent = { type: string; parameters?: { type: string; text?: string }[]; [key: string]: unknown };
 export type TemplateSend = { name: string; language: string; components: TemplateComponent[] };
 
-/** BACKEND_NEEDS §4: an approved WhatsApp template as the account's provider lists it. */
-export type WhatsAppTemplate = {
-  name: string;
-  language: string;
-  category?: string;
-  status?: string;
-  /** The body text with {{1}}, {{2}} … placeholders. */
-  body: string;
-  /** How many body parameters it takes. */
-  parameter_count: number;
-};
+/** BACKEND_NEEDS §4: an approved WhatsApp template as the account's provider lists it (`body` with {{1}}, {{2}} …
+ * placeholders, `parameter_count` of them). Templates this browser remembers may lack the descriptive fields. */
+export type WhatsAppTemplate = Optional<S["WhatsAppTemplate"], "display_name" | "category" | "status">;
 
 export type ApiErrorBody = { detail?: string; code?: string; errors?: Record<string, string[]>; [key: string]: unknown };
 
