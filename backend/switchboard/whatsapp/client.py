@@ -227,9 +227,19 @@ def twilio_account_check(account: PlatformAccount) -> dict[str, Any]:
 
 
 # --- Twilio Content API: the account's approved WhatsApp templates -------------------------------------------------
+TWILIO_DEFAULT_API_BASE = "https://api.twilio.com"
+TWILIO_DEFAULT_CONTENT_BASE = "https://content.twilio.com"
+
+
 def twilio_content_base() -> str:
-    # The Content API has its own host; TWILIO_CONTENT_API_BASE points tests (and proxies) elsewhere.
-    return str(getattr(settings, "TWILIO_CONTENT_API_BASE", "") or "https://content.twilio.com").rstrip("/")
+    """The Content API has a host of its own: TWILIO_CONTENT_API_BASE when set; else Twilio's, unless
+    TWILIO_API_BASE points somewhere else than Twilio (a test server, a proxy), which then serves both — so a setup
+    that keeps the Messages API off the internet keeps the Content API off it too."""
+    configured = str(getattr(settings, "TWILIO_CONTENT_API_BASE", "") or "").rstrip("/")
+    if configured:
+        return configured
+    api_base = str(settings.TWILIO_API_BASE or TWILIO_DEFAULT_API_BASE).rstrip("/")
+    return TWILIO_DEFAULT_CONTENT_BASE if api_base == TWILIO_DEFAULT_API_BASE else api_base
 
 
 TWILIO_CONTENT_PAGE_SIZE = 500  # Twilio's recommended maximum (answers are capped at 1 MB)

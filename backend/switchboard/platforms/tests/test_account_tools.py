@@ -434,3 +434,19 @@ def test_a_disconnected_account_lists_no_templates(agent_client, cloud, vendors)
 def test_another_tenants_templates_are_404(agent_client, make_org, make_account, vendors):
     theirs = make_account(make_org(), Platform.WHATSAPP, Provider.SANDBOX, external_id="their-wa", credentials={})
     assert agent_client.get(tool(theirs, "templates")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("api_base", "content_base", "expected"),
+    [
+        ("https://api.twilio.com", "", "https://content.twilio.com"),  # production: Twilio's own hosts
+        ("http://127.0.0.1:9", "", "http://127.0.0.1:9"),  # a test or proxy host serves the Content API too
+        ("http://127.0.0.1:9", "https://content.proxy.example/", "https://content.proxy.example"),
+    ],
+)
+def test_the_content_api_host(settings, api_base, content_base, expected):
+    from switchboard.whatsapp.client import twilio_content_base
+
+    settings.TWILIO_API_BASE = api_base
+    settings.TWILIO_CONTENT_API_BASE = content_base
+    assert twilio_content_base() == expected
