@@ -16,6 +16,7 @@ from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from switchboard.accounts.models import Invitation, InvitationStatus, Membership, Organization, User
+from switchboard.common.exceptions import ApplicationError
 
 
 def _normalized_unique_email(form: forms.ModelForm) -> str:
@@ -168,7 +169,7 @@ class InvitationAdmin(_ReadOnlyAdmin):
         for invitation in queryset.filter(status=InvitationStatus.PENDING):
             try:
                 services.invitation_revoke(invitation=invitation, by=request.user, as_staff=True)
-            except APIException as error:
+            except (APIException, ApplicationError) as error:  # services raise application errors
                 self.message_user(request, f"{invitation.email}: {error.detail}", messages.WARNING)
             else:
                 revoked += 1

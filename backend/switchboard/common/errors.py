@@ -4,6 +4,12 @@
 client reads one shape; nested fields are named by their path (`template.components.0.type`). Other statuses carry
 `detail` and `code` (and sometimes extra keys, e.g. `templates_required` on a 409).
 
+This handler is the one place errors become statuses. Services raise application errors and never DRF's
+(`common/exceptions.py`): `ApplicationError` and its subclasses answer their `status_code` with their `body()`
+(`NotFound` 404, `Conflict` 409 — a refused send is one); a model's `DoesNotExist` (a missing or another tenant's
+row, `accounts.tenancy.ensure_owned`) is the same 404 as a missing URL; Django's `ValidationError` is the 400 with
+`errors`. Views let them through instead of translating them.
+
 Answers that never reach a DRF view are JSON too under /api/: an unknown URL (`api_not_found`, the last /api/
 route, so it holds under DEBUG as well) and Django's 400/403/404/500 handlers (`config/urls.py`).
 """
@@ -13,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
@@ -22,16 +28,13 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
+from switchboard.common.exceptions import ApplicationError, NotFound
+from switchboard.common.exceptions import Conflict as Conflict  # re-exported: accounts.services imports it from here
 from switchboard.common.parsers import PayloadTooLarge
 
 API_PREFIX = "/api/"
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
 
 
 def _messages(detail: Any) -> list[str]:
@@ -70,9 +73,13 @@ def _summary(errors: dict[str, list[str]]) -> str:
 
 
 def _translate(exc: Exception) -> Exception:
-    """Django's exceptions as DRF's, so they get the JSON shape instead of a 500 or an HTML page."""
+    """Django's exceptions as DRF's (or ours), so they get the JSON shape instead of a 500 or an HTML page."""
     if isinstance(exc, Http404):
         return exceptions.NotFound()
+    if isinstance(exc, ObjectDoesNotExist):
+        # Services say "no such row in your organization" this way (tenancy.ensure_owned, selectors); the message
+        # names the row and the tenant, so it stays in the logs: the answer is the plain 404 of a missing URL.
+        return NotFound()
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):
@@ -86,8 +93,18 @@ def _translate(exc: Exception) -> Exception:
     return exc
 
 
+def _application_error_response(exc: ApplicationError) -> Response:
+    set_rollback()  # as DRF does for its own exceptions: an ATOMIC_REQUESTS transaction is not committed
+    body = exc.body()
+    if exc.status_code == status.HTTP_400_BAD_REQUEST:
+        body.setdefault("errors", {"non_field_errors": [exc.detail]})
+    return Response(body, status=exc.status_code)
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     exc = _translate(exc)
+    if isinstance(exc, ApplicationError):
+        return _application_error_response(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -6,8 +6,9 @@ a vendor request at send time through these helpers, so every platform reads a m
 * `content_of(message)` — text, template, listing, media: which one the message is.
 * `media_bytes(attachment)` / `media_public_url(attachment)` — the stored file, or a short-lived signed link to it
   that a platform can fetch (needs PUBLIC_BASE_URL: Meta and Twilio download media from the public internet).
-* `listing_payload(message, to=…)` — the listing card for the message's platform, built at send time with fresh
-  image links (`switchboard.listings.cards`).
+* `listing_card(message)` — the platform-neutral card (inbox/cards.py) of a listing card message, built at send
+  time with fresh image links by the app that owns listings, asked through the LISTING_CARD hook (inbox/hooks.py);
+  each adapter renders it in its own wire format.
 * `messaging_window(conversation, at)` — where the conversation stands in the platforms' reply windows;
   `messaging_window_state` adds when that state ends (the API's `window_expires_at`).
 * `metadata_for(message_id)` — the tag Meta echoes back with our own messages.
@@ -15,6 +16,7 @@ a vendor request at send time through these helpers, so every platform reads a m
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +26,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from switchboard.inbox import hooks
+from switchboard.inbox.cards import Card
 from switchboard.inbox.models import Attachment, AttachmentStatus, Conversation, Message, MessageKind
 from switchboard.platforms.models import Platform, Provider
 
@@ -139,33 +143,19 @@ def media_public_url(attachment: Attachment) -> str:
     return settings.PUBLIC_BASE_URL.rstrip("/") + url
 
 
-def listing_card(message: Message) -> dict[str, Any] | None:
-    """The display card of the message's listing with absolute, freshly signed image links — or the snapshot
-    stored when it was sent, if the listing is gone. Without PUBLIC_BASE_URL the card goes without images (a
-    platform cannot fetch a relative link)."""
-    from switchboard.listings import cards
-    from switchboard.listings.models import Listing
-
+def listing_card(message: Message) -> Card | None:
+    """The card of the message's listing with absolute, freshly signed image links — or the one of the snapshot
+    stored when it was sent, if the listing is gone; None without either (or when no app provides listing cards).
+    Without PUBLIC_BASE_URL the card goes without images (a platform cannot fetch a relative link)."""
     payload = message.payload if isinstance(message.payload, dict) else {}
-    listing = Listing.objects.filter(pk=payload.get("listing_id"), organization_id=message.organization_id).first()
-    if listing is not None:
-        card = cards.card_display(cards.card_cached_core(listing), absolute=True)
-    elif isinstance(payload.get("card"), dict):
-        card = dict(payload["card"])
-    else:
-        return None
-    if not settings.PUBLIC_BASE_URL:
-        card["images"] = []
-        card["thumbnails"] = []
+    snapshot = payload.get("card")
+    card: Card | None = hooks.ask(
+        hooks.LISTING_CARD,
+        organization_id=message.organization_id,
+        listing_id=payload.get("listing_id"),
+        snapshot=snapshot if isinstance(snapshot, dict) else None,
+        absolute=True,
+    )
+    if card is not None and not settings.PUBLIC_BASE_URL:
+        card = dataclasses.replace(card, images=())
     return card
-
-
-def listing_payload(message: Message, *, to: str = "") -> dict[str, Any] | None:
-    """The listing card in the message's platform's own format (see `listings.cards.card_platform_payload`)."""
-    from switchboard.listings import cards
-
-    card = listing_card(message)
-    if card is None:
-        return None
-    account = message.platform_account
-    return cards.card_platform_payload(card, platform=account.platform, provider=account.provider, to=to)

@@ -1,16 +1,19 @@
-"""Listings in the admin (superusers, across organizations). Saves go through the card cache invalidation so the
-cached card never outlives an edit made here."""
+"""Listings in the admin (superusers, across organizations). Every write goes through the listings services, as
+the API's do: a save or a deleted image refreshes the cached card and pushes `card.update`, a deleted image or
+listing takes its uploaded files with it, and the rows stay within one organization."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from switchboard.listings.cards import card_cache_invalidate
+from switchboard.common.exceptions import ApplicationError
+from switchboard.listings import selectors, services
 from switchboard.listings.models import ContactIndex, Listing, ListingImage
 
 
@@ -33,8 +36,23 @@ class ContactIndexInline(admin.TabularInline):
     raw_id_fields = ["contact"]
 
 
+class ListingForm(forms.ModelForm):
+    """The values as the services store them, so the unique-reference check sees what will be saved."""
+
+    class Meta:
+        model = Listing
+        fields = ["organization", *services.LISTING_FIELDS]
+
+    def clean_reference(self) -> str:
+        return selectors.normalize_reference(self.cleaned_data.get("reference") or "")
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+
 @admin.register(Listing)
 class ListingAdmin(admin.ModelAdmin):
+    form = ListingForm
     list_display = [
         "id",
         "reference",
@@ -54,27 +72,69 @@ class ListingAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Listing]:
         return super().get_queryset(request).select_related("organization").annotate(image_total=Count("images"))
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Listing | None = None) -> list[str]:
+        # A listing never moves to another organization: its images and contact links are that organization's.
+        return [*self.readonly_fields, "organization"] if obj is not None else list(self.readonly_fields)
+
     @admin.display(description="Images", ordering="image_total")
     def image_total(self, listing: Listing) -> int:
         return listing.image_total  # type: ignore[attr-defined]
 
+    # --- writes: the services ---------------------------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: Listing, form: Any, change: bool) -> None:
-        obj.reference = (obj.reference or "").strip().upper()
-        super().save_model(request, obj, form, change)
+        data = {name: form.cleaned_data[name] for name in services.LISTING_FIELDS if name in form.cleaned_data}
+        if change:
+            services.listing_update(organization=obj.organization, listing=obj, by=request.user, data=data)
+            return
+        created = services.listing_create(organization=obj.organization, by=request.user, data=data)
+        # The admin goes on with the instance it built (inlines, the log, the redirect): make it the stored row.
+        obj.__dict__.update({key: value for key, value in created.__dict__.items() if key != "_state"})
+        obj._state.adding, obj._state.db = False, created._state.db
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        card_cache_invalidate(organization_id=form.instance.organization_id, listing_id=form.instance.pk)
+    def delete_model(self, request: HttpRequest, obj: Listing) -> None:
+        services.listing_delete(organization=obj.organization, listing=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Listing]) -> None:
+        for listing in queryset.select_related("organization"):
+            services.listing_delete(organization=listing.organization, listing=listing, by=request.user)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        # Inline rows take the listing's organization (the tenant column is not edited by hand).
-        instances = formset.save(commit=False)
-        for instance in instances:
-            instance.organization_id = form.instance.organization_id
-            instance.save()
-        for obj in formset.deleted_objects:
-            obj.delete()
-        formset.save_m2m()
+        listing: Listing = form.instance
+        if formset.model is ListingImage:
+            self._save_images(request, listing, formset)
+        elif formset.model is ContactIndex:
+            self._save_contact_links(request, listing, formset)
+        else:  # pragma: no cover - the inlines above are the only ones
+            super().save_formset(request, form, formset, change)
+
+    def _save_images(self, request: HttpRequest, listing: Listing, formset: Any) -> None:
+        formset.save(commit=False)  # fills changed_objects / deleted_objects; saves nothing
+        organization = listing.organization
+        for image in formset.deleted_objects:
+            services.listing_image_delete(organization=organization, image=image, by=request.user)
+        moved = False
+        for image, changed in formset.changed_objects:
+            if "caption" in changed:
+                services.listing_image_update(organization=organization, image=image, caption=image.caption)
+            moved = moved or "position" in changed
+        if moved:
+            deleted = {image.pk for image in formset.deleted_objects}
+            kept = [f.instance for f in formset.initial_forms if f.instance.pk and f.instance.pk not in deleted]
+            order = sorted(kept, key=lambda image: (image.position, image.pk))
+            services.listing_images_reorder(
+                organization=organization, listing=listing, image_ids=[image.pk for image in order]
+            )
+
+    def _save_contact_links(self, request: HttpRequest, listing: Listing, formset: Any) -> None:
+        entries = formset.save(commit=False)
+        for entry in formset.deleted_objects:
+            services.contact_index_unlink(organization=listing.organization, entry=entry)
+        for entry in entries:
+            entry.listing = listing
+            try:
+                services.contact_index_save(organization=listing.organization, entry=entry)
+            except (ApplicationError, ValidationError) as error:
+                self.message_user(request, f"{entry.contact_key}: {error}", messages.WARNING)
 
 
 class ContactIndexForm(forms.ModelForm):
@@ -99,3 +159,13 @@ class ContactIndexAdmin(admin.ModelAdmin):
     search_fields = ["contact_key", "listing__title", "listing__reference"]
     raw_id_fields = ["contact", "listing"]
     list_filter = ["organization"]
+
+    def save_model(self, request: HttpRequest, obj: ContactIndex, form: Any, change: bool) -> None:
+        services.contact_index_save(organization=obj.organization_id, entry=obj)
+
+    def delete_model(self, request: HttpRequest, obj: ContactIndex) -> None:
+        services.contact_index_unlink(organization=obj.organization_id, entry=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ContactIndex]) -> None:
+        for entry in queryset:
+            services.contact_index_unlink(organization=entry.organization_id, entry=entry)

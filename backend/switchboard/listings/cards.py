@@ -1,14 +1,14 @@
-"""Listing cards: the card itself, its cache, signed image URLs, and the payload each platform is sent.
+"""Listing cards: the card itself, its cache, signed image URLs, and the platform-neutral card messages send.
 
 Two layers, because signed URLs expire long before the cache does:
 * the card *core* (`card_core`) — listing fields and image file names, no URLs — is cached for
   LISTING_CARD_CACHE_TTL seconds (Redis in production) and invalidated by every change to the listing or its images;
 * the *display* card (`card_display`) adds freshly signed image URLs each time it is read.
 
-Payload builders (`card_platform_payload`) give the richest form each platform supports — WhatsApp Cloud an image
-with caption (or an interactive message with an image header and a reply button), Twilio a body with MediaUrl,
-Messenger / Instagram a generic template. Sending is the outbound pipeline's job; it calls these at send time so the
-image links are fresh.
+What a listing card message sends is an `inbox.cards.Card` (`listing_card`: title, subtitle, caption, images, an
+"I'm interested" button) — no platform's format. The inbox asks for it through its LISTING_CARD hook (this app
+subscribes in `ListingsConfig.ready`), at send time so the image links are fresh, and each platform's adapter
+renders it in its own wire format (whatsapp/cards.py, meta/cards.py).
 """
 
 from __future__ import annotations
@@ -20,13 +20,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 
+from switchboard.inbox.cards import CAPTION_LIMIT, Card, CardButton
 from switchboard.inbox.media import media_sign, media_unsign
 from switchboard.listings.models import ImageSource, Listing, ListingImage
-from switchboard.platforms.models import Platform, Provider
 
 SIGNING_SALT = "switchboard.listings.media"
 _CACHE_VERSION = 1
-CAPTION_LIMIT = 1024  # WhatsApp caption and interactive body limit
 
 
 def card_cache_key(organization_id: int, listing_id: int) -> str:
@@ -163,7 +162,7 @@ def card_message_text(core: dict[str, Any]) -> str:
     return f"{core['label']} has {count} image{'s' if count != 1 else ''}."
 
 
-# --- platform payloads --------------------------------------------------------------------------------------------
+# --- the platform-neutral card (inbox.cards.Card) ------------------------------------------------------------------
 def format_price(card: dict[str, Any]) -> str:
     if card.get("price") in (None, ""):
         return ""
@@ -172,8 +171,13 @@ def format_price(card: dict[str, Any]) -> str:
     return f"{text} {card.get('currency') or ''}".strip()
 
 
+def _label(card: dict[str, Any]) -> str:
+    return card.get("label") or f"Property {card.get('reference') or card.get('id') or ''}".strip()
+
+
 def card_caption(card: dict[str, Any]) -> str:
-    lines = [f"🏠 {card['title']}" if card.get("title") else f"🏠 {card['label']}"]
+    label = _label(card)
+    lines = [f"🏠 {card['title']}" if card.get("title") else f"🏠 {label}"]
     if price := format_price(card):
         lines.append(f"💰 {price}")
     if card.get("location"):
@@ -184,68 +188,41 @@ def card_caption(card: dict[str, Any]) -> str:
         lines.append("")
         lines.append(card["description"])
     lines.append("")
-    lines.append(f"Ref: {card['label']}")
+    lines.append(f"Ref: {label}")
     text = "\n".join(lines)
     return text if len(text) <= CAPTION_LIMIT else text[: CAPTION_LIMIT - 1] + "…"
 
 
-def whatsapp_cloud_payload(card: dict[str, Any], *, to: str, interactive: bool = False) -> dict[str, Any]:
-    """A Cloud API `/{phone-number-id}/messages` body: an image with the caption, or (interactive) an image-header
-    message with a reply button; plain text when the listing has no photo."""
-    image = next(iter(card.get("images") or []), None)
-    caption = card_caption(card)
-    base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
-    if interactive:
-        body: dict[str, Any] = {
-            "type": "button",
-            "body": {"text": caption},
-            "action": {
-                "buttons": [
-                    {"type": "reply", "reply": {"id": f"listing:{card['id']}:interested", "title": "Interested"}}
-                ]
-            },
-        }
-        if image:
-            body["header"] = {"type": "image", "image": {"link": image}}
-        return {**base, "type": "interactive", "interactive": body}
-    if image:
-        return {**base, "type": "image", "image": {"link": image, "caption": caption}}
-    return {**base, "type": "text", "text": {"body": caption, "preview_url": False}}
+def card_snapshot(core: dict[str, Any]) -> dict[str, Any]:
+    """What a listing_card message stores (`payload.card`): the card core without URLs (they expire) and without
+    the tenant id; the card is rebuilt from it when the listing is deleted before the message is sent."""
+    return {key: value for key, value in core.items() if key != "organization_id"}
 
 
-def twilio_payload(card: dict[str, Any]) -> dict[str, Any]:
-    """Twilio Messages API form fields (From / To are the sender's to add)."""
-    payload: dict[str, Any] = {"Body": card_caption(card)}
-    image = next(iter(card.get("images") or []), None)
-    if image:
-        payload["MediaUrl"] = [image]
-    return payload
-
-
-def messenger_payload(card: dict[str, Any]) -> dict[str, Any]:
-    """Messenger / Instagram Send API `message`: a generic template (title and subtitle at most 80 characters)."""
+def card_for(card: dict[str, Any], *, snapshot: dict[str, Any]) -> Card:
+    """The platform-neutral card of a display card (or of a stored snapshot, whose images are gone)."""
+    label = _label(card)
     subtitle = " · ".join(part for part in (format_price(card), card.get("location") or "") if part)
-    element: dict[str, Any] = {
-        "title": (card.get("title") or card["label"])[:80],
-        "subtitle": (subtitle or card["label"])[:80],
-        "buttons": [{"type": "postback", "title": "I'm interested", "payload": f"LISTING:{card['id']}:INTERESTED"}],
-    }
-    image = next(iter(card.get("images") or []), None)
-    if image:
-        element["image_url"] = image
-    return {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": [element]}}}
+    return Card(
+        title=card.get("title") or label,
+        subtitle=subtitle or label,
+        caption=card_caption(card),
+        images=tuple(url for url in card.get("images") or () if url),
+        buttons=(CardButton(title="I'm interested", reply_id=f"listing:{card.get('id')}:interested"),),
+        snapshot=snapshot,
+    )
 
 
-def card_platform_payload(
-    card: dict[str, Any], *, platform: str, provider: str, to: str = "", interactive: bool = False
-) -> dict[str, Any]:
-    """The payload for one platform; `card` is a display card built with `absolute=True` (platforms fetch the
-    image themselves, so the link must be public: PUBLIC_BASE_URL)."""
-    if platform == Platform.WHATSAPP:
-        if provider == Provider.TWILIO:
-            return twilio_payload(card)
-        if provider == Provider.BRIDGE:
-            image = next(iter(card.get("images") or []), None)
-            return {"chatId": to, "caption": card_caption(card), **({"url": image} if image else {})}
-        return whatsapp_cloud_payload(card, to=to, interactive=interactive)
-    return messenger_payload(card)
+def listing_card(
+    *, organization_id: int, listing_id: int, snapshot: dict[str, Any] | None, absolute: bool
+) -> Card | None:
+    """The card of a listing of the organization, with freshly signed image URLs (`absolute`: PUBLIC_BASE_URL in
+    front, for a platform to fetch); when the listing is gone, the card of the snapshot the message stored (no
+    images); None without either. The provider of the inbox's LISTING_CARD hook."""
+    listing = Listing.objects.for_organization(organization_id).filter(pk=listing_id).first()
+    if listing is not None:
+        core = card_cached_core(listing)
+        return card_for(card_display(core, absolute=absolute), snapshot=card_snapshot(core))
+    if isinstance(snapshot, dict) and snapshot:
+        return card_for(snapshot, snapshot=snapshot)
+    return None

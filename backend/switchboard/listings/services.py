@@ -1,12 +1,16 @@
 """Listing services — the only code that writes listings, their images and the contact index, and the only code
 that sends `card.update`.
 
-The automatic path (`listing_images_from_message`) is called by the media task once every attachment of an inbound
-message is settled: the stored photos are filed under the listing the caption names (and the contact is linked to
-it), or else under the listing the contact is linked to; then a `listing_card` note goes into the conversation
-("Photos received! Property 39 now has 5 images."), the card is cached, an auto-display notice is left for
-`GET /api/listings/{id}/auto-display/`, and `card.update` goes to every member — all after commit, and no HTTP
-request to ourselves.
+The automatic path (`listing_images_from_message`) runs when the inbox says every attachment of an inbound message
+is settled (the MESSAGE_MEDIA_SETTLED hook, subscribed in `ListingsConfig.ready`): the stored photos are filed under
+the listing the caption names (and the contact is linked to it), or else under the listing the contact is linked
+to; then a `listing_card` note goes into the conversation ("Photos received! Property 39 now has 5 images."), the
+card is cached, an auto-display notice is left for `GET /api/listings/{id}/auto-display/`, and `card.update` goes to
+every member — all after commit, and no HTTP request to ourselves.
+
+Every function takes the organization it acts for and checks each row it is given with `tenancy.ensure_owned`: a
+row of another organization is the same `DoesNotExist` (404) as a missing one. Refusals are application errors
+(`common.exceptions.Conflict`, Django's `ValidationError`), never HTTP exceptions: the API's handler answers them.
 """
 
 from __future__ import annotations
@@ -18,14 +22,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from rest_framework import exceptions, serializers
 
 from switchboard.accounts.models import Organization, User
-from switchboard.common.errors import Conflict
+from switchboard.accounts.tenancy import ensure_owned
+from switchboard.common.exceptions import Conflict
 from switchboard.inbox import media, realtime
 from switchboard.inbox.models import (
     Attachment,
@@ -37,6 +42,8 @@ from switchboard.inbox.models import (
     MessageKind,
     MessageStatus,
 )
+from switchboard.inbox.phones import normalize_phone
+from switchboard.inbox.services import outbound
 from switchboard.listings import cards, selectors
 from switchboard.listings.models import ContactIndex, ImageSource, Listing, ListingImage
 
@@ -110,8 +117,7 @@ def listing_create(*, organization: Organization, by: User | None, data: dict[st
 
 
 def listing_update(*, organization: Organization, listing: Listing, by: User | None, data: dict[str, Any]) -> Listing:
-    if listing.organization_id != organization.pk:
-        raise exceptions.NotFound()
+    ensure_owned(organization, listing)
     for name, value in _clean(data).items():
         setattr(listing, name, value)
     with transaction.atomic():
@@ -121,8 +127,7 @@ def listing_update(*, organization: Organization, listing: Listing, by: User | N
 
 
 def listing_delete(*, organization: Organization, listing: Listing, by: User | None) -> None:
-    if listing.organization_id != organization.pk:
-        raise exceptions.NotFound()
+    ensure_owned(organization, listing)
     # Uploaded files belong to the listing; received ones stay with their attachment.
     owned = [
         name
@@ -149,24 +154,23 @@ def listing_image_upload(
 ) -> ListingImage:
     """An image uploaded by an agent: checked like received media (decoded with Pillow), stored under a new
     name — the uploaded file's name is never used."""
-    if listing.organization_id != organization.pk:
-        raise exceptions.NotFound()
+    organization_id = ensure_owned(organization, listing)
     if file.size is not None and file.size > settings.MEDIA_MAX_BYTES:
-        raise exceptions.ValidationError({"file": [f"The file is larger than {settings.MEDIA_MAX_BYTES} bytes."]})
+        raise ValidationError({"file": [f"The file is larger than {settings.MEDIA_MAX_BYTES} bytes."]})
     try:
         inspected = media.media_inspect(file, kind=MessageKind.IMAGE, declared_mime=file.content_type or "")
     except media.MediaError as exc:
-        raise exceptions.ValidationError({"file": [exc.reason]}) from exc
+        raise ValidationError({"file": [exc.reason]}) from exc
     file.seek(0)
     digest = hashlib.sha256()
     for chunk in file.chunks():
         digest.update(chunk)
-    stored = media.media_save(organization_id=organization.pk, fileobj=file, inspected=inspected)
+    stored = media.media_save(organization_id=organization_id, fileobj=file, inspected=inspected)
     try:
         with transaction.atomic():
             Listing.objects.select_for_update().filter(pk=listing.pk).first()  # serialize positions per listing
             image = ListingImage.objects.create(
-                organization=organization,
+                organization_id=organization_id,
                 listing=listing,
                 source=ImageSource.UPLOAD,
                 file=stored.name,
@@ -189,8 +193,7 @@ def listing_image_upload(
 
 
 def listing_image_update(*, organization: Organization, image: ListingImage, caption: str) -> ListingImage:
-    if image.organization_id != organization.pk:
-        raise exceptions.NotFound()
+    ensure_owned(organization, image)
     with transaction.atomic():
         ListingImage.objects.filter(pk=image.pk).update(caption=caption)
         image.caption = caption
@@ -199,8 +202,7 @@ def listing_image_update(*, organization: Organization, image: ListingImage, cap
 
 
 def listing_image_delete(*, organization: Organization, image: ListingImage, by: User | None) -> None:
-    if image.organization_id != organization.pk:
-        raise exceptions.NotFound()
+    ensure_owned(organization, image)
     owned = [image.file.name, image.thumbnail.name] if image.source == ImageSource.UPLOAD else []
     listing = image.listing
     with transaction.atomic():
@@ -212,16 +214,15 @@ def listing_image_delete(*, organization: Organization, image: ListingImage, by:
 
 def listing_images_reorder(*, organization: Organization, listing: Listing, image_ids: list[int]) -> list[ListingImage]:
     """The listed images first, in the given order; any image not listed keeps its relative order after them."""
-    if listing.organization_id != organization.pk:
-        raise exceptions.NotFound()
+    ensure_owned(organization, listing)
     if len(set(image_ids)) != len(image_ids):
-        raise exceptions.ValidationError({"image_ids": ["An image is listed twice."]})
+        raise ValidationError({"image_ids": ["An image is listed twice."]})
     with transaction.atomic():
         images = list(ListingImage.objects.select_for_update().filter(listing=listing).order_by("position", "id"))
         by_id = {image.pk: image for image in images}
         unknown = [pk for pk in image_ids if pk not in by_id]
         if unknown:
-            raise exceptions.ValidationError({"image_ids": [f"Not images of this listing: {unknown}."]})
+            raise ValidationError({"image_ids": [f"Not images of this listing: {unknown}."]})
         ordered = [by_id[pk] for pk in image_ids] + [image for image in images if image.pk not in set(image_ids)]
         for position, image in enumerate(ordered):
             image.position = position
@@ -242,17 +243,14 @@ def contact_index_link(
 ) -> ContactIndex:
     """Link a contact (or a phone number, for someone who has not written yet) to a listing; a contact already
     linked to another listing moves to this one."""
-    organization_id = organization if isinstance(organization, int) else organization.pk
-    if listing.organization_id != organization_id or (contact and contact.organization_id != organization_id):
-        raise exceptions.NotFound()
+    organization_id = ensure_owned(organization, listing)
     if contact is not None:
+        ensure_owned(organization_id, contact)
         key = selectors.contact_key_for(contact)
     else:
-        from switchboard.inbox.phones import normalize_phone
-
         key = normalize_phone(phone_number)
         if not key:
-            raise exceptions.ValidationError({"phone_number": ["Not a valid phone number."]})
+            raise ValidationError({"phone_number": ["Not a valid phone number."]})
     defaults = {"listing": listing, "contact": contact, "created_by": by}
     if contact is None:
         defaults.pop("contact")
@@ -268,9 +266,24 @@ def contact_index_link(
     raise Conflict("The contact is being linked concurrently; try again.")
 
 
-def contact_index_unlink(*, organization: Organization, entry: ContactIndex) -> None:
-    if entry.organization_id != organization.pk:
-        raise exceptions.NotFound()
+def contact_index_save(*, organization: Organization | int, entry: ContactIndex) -> ContactIndex:
+    """Store an index entry as given, its key typed by hand (the Django admin): the listing and the contact must be
+    the organization's; a key already in the index is a Conflict."""
+    organization_id = ensure_owned(organization, entry.listing)
+    if entry.contact_id is not None:
+        ensure_owned(organization_id, entry.contact)
+    entry.organization_id = organization_id
+    entry.contact_key = entry.contact_key.strip()
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError as exc:
+        raise Conflict(f"{entry.contact_key} is already linked to a listing.", code="duplicate_contact") from exc
+    return entry
+
+
+def contact_index_unlink(*, organization: Organization | int, entry: ContactIndex) -> None:
+    ensure_owned(organization, entry)
     entry.delete()
 
 
@@ -283,12 +296,13 @@ class FiledImages:
     notice: dict[str, Any]
 
 
-def listing_images_from_message(*, message_id: int) -> FiledImages | None:
-    """File the stored photos of an inbound message under its listing, then prepare and push the card.
-    Idempotent: a photo already on the listing (same attachment, or same bytes) is not added twice, and no card
-    note is posted when nothing was added."""
+def listing_images_from_message(*, organization: Organization | int, message_id: int) -> FiledImages | None:
+    """File the stored photos of an inbound message of the organization under its listing, then prepare and push
+    the card. Idempotent: a photo already on the listing (same attachment, or same bytes) is not added twice, and no
+    card note is posted when nothing was added."""
     message = (
-        Message.objects.select_related("conversation__contact", "conversation__platform_account")
+        Message.objects.for_organization(organization)
+        .select_related("conversation__contact", "conversation__platform_account")
         .filter(pk=message_id)
         .first()
     )
@@ -405,27 +419,18 @@ def listing_card_send(
 ) -> Message:
     """An agent sends the listing's card into a conversation. There is one outbound path: the inbox's
     `message_send` stores it (a queued outbound `listing_card` message, after the account and reply-window checks)
-    and the send task delivers it, building the platform payload at send time (`cards.card_platform_payload`) so
-    the image links it hands the platform are fresh."""
-    from django.core.exceptions import ValidationError as DjangoValidationError
-
-    from switchboard.inbox.services import outbound
-
-    if listing.organization_id != organization.pk or conversation.organization_id != organization.pk:
-        raise exceptions.NotFound()
-    try:
-        return outbound.message_send(organization=organization, conversation=conversation, by=by, listing_id=listing.pk)
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError(serializers.as_serializer_error(exc)) from exc
-    except outbound.SendRefused as exc:
-        raise Conflict({"detail": exc.detail, "code": exc.code, **exc.extra}) from exc
+    and the send task delivers it: the adapter renders the card (`cards.listing_card`, asked through the inbox's
+    LISTING_CARD hook at send time, so the image links it hands the platform are fresh). Its refusals
+    (`SendRefused`, a Conflict; ValidationError) are the same as sending the listing from the conversation."""
+    ensure_owned(organization, listing)
+    ensure_owned(organization, conversation)
+    return outbound.message_send(organization=organization, conversation=conversation, by=by, listing_id=listing.pk)
 
 
 def listing_auto_display_pop(*, organization: Organization, listing: Listing) -> dict[str, Any] | None:
     """The last auto-display notice of the listing, cleared as it is read (at most one reader gets it)."""
-    if listing.organization_id != organization.pk:
-        raise exceptions.NotFound()
-    key = cards.auto_display_cache_key(organization.pk, listing.pk)
+    organization_id = ensure_owned(organization, listing)
+    key = cards.auto_display_cache_key(organization_id, listing.pk)
     notice = cache.get(key)
     if notice is None or not cache.delete(key):
         return None

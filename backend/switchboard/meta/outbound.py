@@ -20,7 +20,7 @@ from typing import Any
 from switchboard.inbox import outbound
 from switchboard.inbox.events import InboundEvent
 from switchboard.inbox.models import Message
-from switchboard.meta import conversations, messages
+from switchboard.meta import cards, conversations, messages
 from switchboard.meta.graph import GraphClient, GraphError
 from switchboard.platforms.models import PlatformAccount
 from switchboard.platforms.registry import PlatformError, SendResult
@@ -47,9 +47,10 @@ class MessagingOutboundMixin:
         if content.is_template:
             return SendResult.failure("unsupported", "Templates are a WhatsApp feature; send text instead.")
         if content.is_listing:
-            body = outbound.listing_payload(message)
-            if body is None:
+            card = outbound.listing_card(message)
+            if card is None:
                 return SendResult.failure("listing_missing", "The listing of this card no longer exists.")
+            body = cards.messenger_card(card)
         elif content.is_media:
             try:
                 body = messages.messenger_attachment(

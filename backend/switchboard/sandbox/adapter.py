@@ -61,7 +61,7 @@ class SandboxAdapter:
             card = outbound.listing_card(message)
             if card is None:
                 return SendResult.failure("listing_missing", "The listing of this card no longer exists.")
-            what = f"listing card {card.get('title', '')!r}"
+            what = f"listing card {card.title!r} with {len(card.images)} image(s)"
         elif content.is_media:
             try:
                 # A vendor downloads the file: so does the sandbox, so a message whose file is gone fails here too.

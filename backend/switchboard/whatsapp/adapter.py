@@ -32,7 +32,7 @@ from switchboard.platforms.delivery import FORM, Delivery
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.registry import PlatformError, SendResult, WebhookRejected
 from switchboard.platforms.routing import accounts_by_external_id
-from switchboard.whatsapp import client
+from switchboard.whatsapp import cards, client
 from switchboard.whatsapp import media as whatsapp_media
 from switchboard.whatsapp.parsers import bridge, cloud, twilio
 
@@ -72,10 +72,10 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
             return graph_messages.classify(exc)
         content = outbound.content_of(message)
         if content.is_listing:
-            body = outbound.listing_payload(message, to=to)
-            if body is None:
+            card = outbound.listing_card(message)
+            if card is None:
                 return _LISTING_GONE
-            return graph_messages.graph_post(graph, f"{account.external_id}/messages", body)
+            return graph_messages.graph_post(graph, f"{account.external_id}/messages", cards.cloud_card(card, to=to))
         if content.is_template:
             typed = graph_messages.cloud_template(content.template)
         elif content.is_media:
@@ -213,10 +213,10 @@ class WhatsAppTwilioAdapter:
             if variables:
                 form["ContentVariables"] = json.dumps(variables)
         elif content.is_listing:
-            payload = outbound.listing_payload(message)
-            if payload is None:
+            card = outbound.listing_card(message)
+            if card is None:
                 return _LISTING_GONE
-            form.update(payload)
+            form.update(cards.twilio_card(card))
         elif content.is_media:
             try:
                 form["MediaUrl"] = [outbound.media_public_url(content.attachment)]
@@ -321,16 +321,10 @@ class WhatsAppBridgeAdapter:
         if content.is_template:
             return SendResult.failure("unsupported", "Templates are for WhatsApp Business API numbers; send text.")
         if content.is_listing:
-            payload = outbound.listing_payload(message, to=chat_id)
-            if payload is None:
+            card = outbound.listing_card(message)
+            if card is None:
                 return _LISTING_GONE
-            if payload.get("url"):
-                return client.bridge_post(
-                    account,
-                    "sendImage",
-                    {"chatId": chat_id, "caption": payload.get("caption", ""), "file": {"url": payload["url"]}},
-                )
-            return client.bridge_post(account, "sendText", {"chatId": chat_id, "text": payload.get("caption", "")})
+            return client.bridge_post(account, *cards.bridge_card(card, chat_id=chat_id))
         if content.is_media:
             attachment = content.attachment
             try:

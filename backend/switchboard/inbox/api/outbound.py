@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -125,14 +124,6 @@ _REFUSED = OpenApiResponse(
 )
 
 
-def _refused(exc: outbound.SendRefused) -> Response:
-    return Response({"detail": exc.detail, "code": exc.code, **exc.extra}, status=status.HTTP_409_CONFLICT)
-
-
-def _validation_error(exc: DjangoValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(serializers.as_serializer_error(exc))
-
-
 class ConversationMessageSendView(TenantScopedViewMixin, generics.GenericAPIView):
     """Send a message into a conversation of the caller's organization."""
 
@@ -178,23 +169,19 @@ class ConversationMessageSendView(TenantScopedViewMixin, generics.GenericAPIView
             reply_to = Message.objects.for_organization(self.organization).filter(pk=data["reply_to"]).first()
             if reply_to is None:
                 raise serializers.ValidationError({"reply_to": ["No such message in this conversation."]})
-        try:
-            outcome = outbound.message_send_outcome(
-                organization=self.organization,
-                conversation=conversation,
-                by=request.user,
-                text=data.get("text", ""),
-                upload=data.get("file"),
-                attachment_id=data.get("attachment_id"),
-                listing_id=data.get("listing_id"),
-                template=data.get("template"),
-                reply_to=reply_to,
-                client_key=client_key,
-            )
-        except DjangoValidationError as exc:
-            raise _validation_error(exc) from exc
-        except outbound.SendRefused as exc:
-            return _refused(exc)
+        # A refusal (SendRefused: 409) or bad input (ValidationError: 400) is answered by the exception handler.
+        outcome = outbound.message_send_outcome(
+            organization=self.organization,
+            conversation=conversation,
+            by=request.user,
+            text=data.get("text", ""),
+            upload=data.get("file"),
+            attachment_id=data.get("attachment_id"),
+            listing_id=data.get("listing_id"),
+            template=data.get("template"),
+            reply_to=reply_to,
+            client_key=client_key,
+        )
         return Response(
             MessageSerializer(outcome.message).data,
             status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
@@ -243,8 +230,5 @@ class MessageRetryView(TenantScopedViewMixin, generics.GenericAPIView):
         tags=["messages"],
     )
     def post(self, request: Request, pk: str) -> Response:
-        try:
-            message = outbound.message_retry(organization=self.organization, message=self.get_object(), by=request.user)
-        except outbound.SendRefused as exc:
-            return _refused(exc)
+        message = outbound.message_retry(organization=self.organization, message=self.get_object(), by=request.user)
         return Response(MessageSerializer(message).data)

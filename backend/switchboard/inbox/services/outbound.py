@@ -47,7 +47,8 @@ from django.utils import timezone
 from switchboard.accounts.models import Organization, User
 from switchboard.accounts.tenancy import ensure_owned
 from switchboard.common import ratelimit
-from switchboard.inbox import inprocess, realtime, selectors
+from switchboard.common.exceptions import Conflict
+from switchboard.inbox import hooks, inprocess, realtime, selectors
 from switchboard.inbox.models import (
     Attachment,
     AttachmentStatus,
@@ -74,14 +75,12 @@ RATE_LIMIT_MAX_WAIT = 60.0
 _MEDIA_KIND_BY_FAMILY = {"image": MessageKind.IMAGE, "video": MessageKind.VIDEO, "audio": MessageKind.AUDIO}
 
 
-class SendRefused(Exception):
-    """The message cannot be sent now (the API answers 409 with `code` and `detail`, plus `extra`)."""
+class SendRefused(Conflict):
+    """The message cannot be sent now: a Conflict, which the API's one exception handler (common/errors.py) answers
+    409 with `detail` and `code`, plus `extra` (`templates_required`)."""
 
     def __init__(self, detail: str, *, code: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.code = code
-        self.extra = extra
+        super().__init__(detail, code=code, **extra)
 
 
 WINDOW_DETAIL = (
@@ -226,18 +225,15 @@ def _forwarded_attachment(organization_id: int, attachment_id: int) -> dict[str,
 
 
 def _listing_card_snapshot(organization_id: int, listing_id: int) -> tuple[str, dict[str, Any]]:
-    """(caption, payload) of a listing card message. The card is rebuilt with fresh image links at send time
-    (inbox/outbound.py); the snapshot keeps what was sent if the listing is later deleted."""
-    from switchboard.listings import cards
-    from switchboard.listings.models import Listing
-
-    listing = Listing.objects.for_organization(organization_id).filter(pk=listing_id).first()
-    if listing is None:
+    """(caption, payload) of a listing card message, from the app that owns listings (the LISTING_CARD hook). The
+    card is rebuilt with fresh image links at send time (inbox/outbound.py); the snapshot it gives keeps what was
+    sent if the listing is later deleted."""
+    card = hooks.ask(
+        hooks.LISTING_CARD, organization_id=organization_id, listing_id=listing_id, snapshot=None, absolute=False
+    )
+    if card is None:
         raise ValidationError({"listing_id": ["No listing with this id in your organization."]})
-    core = cards.card_cached_core(listing)
-    # The same payload listings.services.listing_card_send stores: the card core, without URLs (they expire).
-    snapshot = {key: value for key, value in core.items() if key != "organization_id"}
-    return cards.card_caption(cards.card_display(core)), {"listing_id": listing.pk, "card": snapshot}
+    return card.caption, {"listing_id": listing_id, "card": dict(card.snapshot)}
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 `download_attachment_task(attachment_id)` ends every pending attachment `stored`, `failed` or `rejected`:
 transient errors (timeouts, 5xx, 429, DNS hiccups) are retried with exponential backoff; once the last attachment
-of a message is settled, the listings service gets the chance to file the photos under a listing.
+of a message is settled, the MESSAGE_MEDIA_SETTLED hook is dispatched (inbox/hooks.py: the listings app files the
+photos under a listing).
 
 Under the embedded default (CELERY_TASK_ALWAYS_EAGER) a task runs in-process and Celery would re-run a retry at
 once, with no countdown: the in-process run therefore does not retry — it records the failure with its reason.
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from celery import shared_task
 from django.conf import settings
 
-from switchboard.inbox import media
+from switchboard.inbox import hooks, media
 from switchboard.inbox.models import Attachment, AttachmentStatus
 
 logger = logging.getLogger(__name__)
@@ -71,20 +72,13 @@ def download_attachment_task(self, attachment_id: int) -> str:
             # A bug must not leave the attachment pending forever: record it, keep the traceback in the logs.
             logger.exception("downloading attachment %s failed unexpectedly", attachment_id)
             media.attachment_mark_failed(attachment=attachment, reason=f"unexpected error: {type(exc).__name__}")
-    _after_settled(attachment.message_id)
+    _after_settled(attachment.organization_id, attachment.message_id)
     attachment.refresh_from_db(fields=["status"])
     return str(attachment.status)
 
 
-def _after_settled(message_id: int) -> None:
-    """When the message's last attachment is settled, let the listings app file its photos (idempotent: a
-    redelivered task or two finishing at once attach each photo once)."""
-    if not media.message_media_settled(message_id=message_id):
-        return
-    from switchboard.listings.services import listing_images_from_message
-
-    try:
-        listing_images_from_message(message_id=message_id)
-    except Exception:
-        # The photos are stored either way; the card can be rebuilt from the listing page.
-        logger.exception("filing the photos of message %s under a listing failed", message_id)
+def _after_settled(organization_id: int, message_id: int) -> None:
+    """When the message's last attachment is settled, tell the apps that react to it (the listings app files the
+    photos). A subscriber that fails is logged by the registry; the attachments are stored either way."""
+    if media.message_media_settled(message_id=message_id):
+        hooks.dispatch_on_commit(hooks.MESSAGE_MEDIA_SETTLED, organization_id=organization_id, message_id=message_id)

@@ -309,7 +309,7 @@ def test_auto_display_returns_and_clears_the_notice(
     message = create_message(conversation, "Property 39", kind=MessageKind.IMAGE)
     stored_photo(message)
     with django_capture_on_commit_callbacks(execute=True):
-        services.listing_images_from_message(message_id=message.pk)
+        services.listing_images_from_message(organization=message.organization_id, message_id=message.pk)
     data = agent_client.get(f"/api/listings/{listing.pk}/auto-display/").json()
     assert data["has_notice"] is True and data["notice"]["message"] == "Photos received! Property 39 now has 1 image."
     assert data["notice"]["conversation_id"] == conversation.pk and data["card"]["image_count"] == 1

@@ -1,11 +1,15 @@
-"""Card payloads per platform (sending is the outbound pipeline's; these are the bodies it sends)."""
+"""Listing cards: the caption, the platform-neutral card a listing card message sends (inbox.cards.Card) and its
+provider for the inbox's LISTING_CARD hook, and signed image links. Each platform's wire format is tested with its
+platform (whatsapp/tests/test_cards.py, meta/tests/test_cards.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from switchboard.listings import cards
-from switchboard.platforms.models import Platform, Provider
+from switchboard.inbox import hooks
+from switchboard.inbox.cards import Card, CardButton
+from switchboard.listings import cards, services
+from switchboard.listings.models import Listing
 
 CARD = {
     "id": 39,
@@ -35,45 +39,40 @@ def test_caption():
     assert cards.format_price({**CARD, "price": None}) == ""
 
 
-def test_whatsapp_cloud_image_with_caption():
-    payload = cards.card_platform_payload(CARD, platform=Platform.WHATSAPP, provider=Provider.META, to="447700900123")
-    assert payload["messaging_product"] == "whatsapp" and payload["to"] == "447700900123"
-    assert payload["type"] == "image" and payload["image"]["link"] == CARD["images"][0]
-    assert payload["image"]["caption"] == cards.card_caption(CARD)
-
-
-def test_whatsapp_cloud_interactive():
-    payload = cards.card_platform_payload(
-        CARD, platform=Platform.WHATSAPP, provider=Provider.META, to="447700900123", interactive=True
+def test_the_card_says_it_without_any_platform_format():
+    card = cards.card_for(CARD, snapshot={"id": 39})
+    assert card == Card(
+        title=CARD["title"],
+        subtitle="250,000 EUR · Lisbon",
+        caption=cards.card_caption(CARD),
+        images=tuple(CARD["images"]),
+        buttons=(CardButton(title="I'm interested", reply_id="listing:39:interested"),),
     )
-    interactive = payload["interactive"]
-    assert payload["type"] == "interactive" and interactive["type"] == "button"
-    assert interactive["header"] == {"type": "image", "image": {"link": CARD["images"][0]}}
-    button = interactive["action"]["buttons"][0]["reply"]
-    assert button["id"] == "listing:39:interested" and len(button["title"]) <= 20
+    assert card.image == CARD["images"][0] and card.snapshot == {"id": 39}
+    bare = cards.card_for({**CARD, "title": "", "price": None, "location": "", "images": []}, snapshot={})
+    assert (bare.title, bare.subtitle, bare.image, bare.images) == ("Property 39", "Property 39", None, ())
 
 
-def test_whatsapp_without_photos_is_text():
-    payload = cards.whatsapp_cloud_payload({**CARD, "images": []}, to="1")
-    assert payload["type"] == "text" and "Property 39" in payload["text"]["body"]
+@pytest.mark.django_db
+def test_the_listing_card_hook_gives_the_live_card_then_the_snapshot(org, make_org, settings):
+    settings.PUBLIC_BASE_URL = "https://inbox.example.com"
+    listing = services.listing_create(
+        organization=org, by=None, data={"reference": "39", "title": "Sea view flat", "price": "250000"}
+    )
+    ask = {"organization_id": org.pk, "listing_id": listing.pk, "snapshot": None}
+    assert cards.listing_card in hooks.subscribers(hooks.LISTING_CARD)  # ListingsConfig.ready subscribed it
 
+    live = hooks.ask(hooks.LISTING_CARD, **ask, absolute=True)
+    assert (live.title, live.subtitle, live.images) == ("Sea view flat", "250,000", ())
+    assert "organization_id" not in live.snapshot and live.snapshot["label"] == "Property 39"
+    # Another organization's listing is no card at all (the same as a missing one).
+    assert hooks.ask(hooks.LISTING_CARD, **{**ask, "organization_id": make_org().pk}, absolute=True) is None
 
-def test_twilio_and_bridge():
-    twilio = cards.card_platform_payload(CARD, platform=Platform.WHATSAPP, provider=Provider.TWILIO)
-    assert twilio == {"Body": cards.card_caption(CARD), "MediaUrl": [CARD["images"][0]]}
-    bridge = cards.card_platform_payload(CARD, platform=Platform.WHATSAPP, provider=Provider.BRIDGE, to="1@c.us")
-    assert bridge["chatId"] == "1@c.us" and bridge["url"] == CARD["images"][0]
-
-
-@pytest.mark.parametrize("platform", [Platform.MESSENGER, Platform.INSTAGRAM])
-def test_messenger_and_instagram_generic_template(platform):
-    payload = cards.card_platform_payload(CARD, platform=platform, provider=Provider.META)
-    template = payload["attachment"]["payload"]
-    assert payload["attachment"]["type"] == "template" and template["template_type"] == "generic"
-    element = template["elements"][0]
-    assert len(element["title"]) <= 80 and len(element["subtitle"]) <= 80
-    assert element["subtitle"] == "250,000 EUR · Lisbon" and element["image_url"] == CARD["images"][0]
-    assert element["buttons"][0]["payload"] == "LISTING:39:INTERESTED"
+    snapshot = dict(live.snapshot)
+    Listing.objects.filter(pk=listing.pk).delete()
+    gone = hooks.ask(hooks.LISTING_CARD, **{**ask, "snapshot": snapshot}, absolute=True)
+    assert (gone.title, gone.caption, gone.images) == ("Sea view flat", live.caption, ())
+    assert hooks.ask(hooks.LISTING_CARD, **ask, absolute=True) is None
 
 
 @pytest.mark.django_db

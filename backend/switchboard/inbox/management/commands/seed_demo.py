@@ -7,7 +7,9 @@
 * The customers' media are small files the project ships (switchboard/sandbox/demo_media/): the messages carry
   sandbox media ids (`sandbox:<file>`) and the normal media pipeline stores them (type from bytes, thumbnails), so
   they render through the media API as any download would — no vendor, no DNS lookup, no network.
-* A listing (12 Oak Street, reference OAK12) with photos, whose card is in the WhatsApp thread.
+* The apps built on the inbox add their part through its DEMO_SEED hook (inbox/hooks.py), never an import: the
+  listings app a listing (12 Oak Street, reference OAK12) with photos, whose card is in the WhatsApp thread
+  (listings/demo.py). Each part may add payload to demo messages (the card's `listing_id`) and ids to the report.
 
 Idempotent: message ids and the listing reference are fixed, so a second run finds everything stored. Demo data from
 before the sandbox (Meta accounts with fake tokens, failed media) is brought over: the demo accounts become sandbox
@@ -18,22 +20,22 @@ It ends by printing the login and the ids the docs' examples use (`--json` print
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from switchboard.accounts.models import Membership, Organization, Role, User
+from switchboard.inbox import hooks
 from switchboard.inbox.events import AttachmentRef, ContactProfile, InboundEvent, InboundMessage, Reaction
 from switchboard.inbox.models import Attachment, AttachmentStatus, Conversation, Message, MessageKind
 from switchboard.inbox.services.ingest import handle_events
@@ -45,7 +47,6 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "switchboard-demo")
 # Sandbox accounts accept only deliveries signed with their own secret, and receive only sandbox traffic: a known
 # secret for a local demo lets the docs' curl examples sign a test delivery.
 DEMO_WEBHOOK_SECRET = os.environ.get("DEMO_WEBHOOK_SECRET", "switchboard-demo-webhook-secret")
-LISTING_REFERENCE = "OAK12"
 
 ACCOUNTS = [
     (Platform.WHATSAPP, "Sunrise Realty WhatsApp", "106540352242922", "+15550783881"),
@@ -83,7 +84,6 @@ MEDIA: dict[str, tuple[DemoMedia, ...]] = {
     "demo-fb-4": (_photo("living-room.jpg"), _photo("bedroom.jpg"), _photo("kitchen.jpg")),
     "demo-ig-1": (_photo("terrace.jpg"),),
 }
-LISTING_PHOTOS = ("facade.png", "kitchen.jpg", "living-room.jpg")
 
 
 def _msg(
@@ -109,8 +109,23 @@ def _msg(
     )
 
 
-def demo_events(now: datetime, *, listing_id: int | None = None) -> dict[str, list[InboundEvent]]:
-    """Per platform, conversations that show every message kind the inbox renders."""
+def demo_events(now: datetime, *, payloads: dict[str, dict[str, Any]] | None = None) -> dict[str, list[InboundEvent]]:
+    """Per platform, conversations that show every message kind the inbox renders; `payloads` adds to the payload
+    of demo messages, by platform message id (the apps' DemoParts)."""
+    events = _demo_events(now)
+    extra = payloads or {}
+    return {
+        platform: [
+            dataclasses.replace(event, payload={**event.payload, **extra[event.platform_message_id]})
+            if isinstance(event, InboundMessage) and event.platform_message_id in extra
+            else event
+            for event in platform_events
+        ]
+        for platform, platform_events in events.items()
+    }
+
+
+def _demo_events(now: datetime) -> dict[str, list[InboundEvent]]:
     t = lambda minutes: now - timedelta(minutes=minutes)  # noqa: E731 - reads best inline here
     maria = ContactProfile("14155550101", name="Maria Gonzalez", phone_number="14155550101")
     james = ContactProfile("447700900123", name="James Whitaker", phone_number="+44 7700 900123")
@@ -132,7 +147,7 @@ def demo_events(now: datetime, *, listing_id: int | None = None) -> dict[str, li
                 MessageKind.LISTING_CARD,
                 "🏠 12 Oak Street — $485,000",
                 echo=True,
-                payload={"card": card, **({"listing_id": listing_id} if listing_id else {})},
+                payload={"card": card},
             ),
             Reaction(target_platform_message_id="demo-wa-4", contact=maria, emoji="❤️", timestamp=t(279)),
             _msg(
@@ -224,17 +239,23 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         organization, user = self._tenant()
         accounts = {platform: self._account(organization, platform, *rest) for platform, *rest in ACCOUNTS}
-        listing = self._listing(organization, user)
+        parts: list[hooks.DemoPart] = hooks.collect(
+            hooks.DEMO_SEED, organization=organization, user=user, media_folder=demo_media_folder()
+        )
+        payloads: dict[str, dict[str, Any]] = {}
+        for part in parts:
+            for platform_message_id, extra in part.message_payloads.items():
+                payloads.setdefault(platform_message_id, {}).update(extra)
         stored = 0
-        for platform, events in demo_events(timezone.now(), listing_id=listing.pk).items():
+        for platform, events in demo_events(timezone.now(), payloads=payloads).items():
             outcomes = handle_events(accounts[platform], events)
             stored += sum(1 for outcome in outcomes if outcome == "created")
         media = self._store_media(accounts.values())
-        ids = self._ids(organization, accounts, listing)
+        ids = self._ids(organization, accounts, parts)
         if options["json"]:
             self.stdout.write(json.dumps(ids, indent=2))
             return
-        self._report(organization, stored, media, ids)
+        self._report(organization, stored, media, ids, parts)
 
     # --- the tenant -----------------------------------------------------------------------------------------------
     def _tenant(self) -> tuple[Organization, User]:
@@ -282,39 +303,11 @@ class Command(BaseCommand):
                 account.save()
         return account
 
-    def _listing(self, organization: Organization, user: User) -> Any:
-        from switchboard.listings.models import Listing, ListingStatus
-        from switchboard.listings.services import listing_create, listing_image_upload
-
-        listing = Listing.objects.for_organization(organization).filter(reference=LISTING_REFERENCE).first()
-        if listing is None:
-            listing = listing_create(
-                organization=organization,
-                by=user,
-                data={
-                    "reference": LISTING_REFERENCE,
-                    "title": "12 Oak Street",
-                    "price": Decimal("485000"),
-                    "currency": "USD",
-                    "location": "Oakland, CA",
-                    "bedrooms": 3,
-                    "description": "Bright 3-bedroom family home with a new kitchen and a garden (sandbox demo).",
-                    "status": ListingStatus.ACTIVE,
-                },
-            )
-        if not listing.images.exists():
-            for name in LISTING_PHOTOS:
-                data = (demo_media_folder() / name).read_bytes()
-                mime = "image/png" if name.endswith(".png") else "image/jpeg"
-                upload = SimpleUploadedFile(name, data, content_type=mime)
-                listing_image_upload(organization=organization, listing=listing, by=user, file=upload)
-        return listing
-
     # --- media ----------------------------------------------------------------------------------------------------
     def _store_media(self, accounts: Any) -> dict[str, int]:
         """Store every demo attachment that is not stored yet, from the shipped files, through the media task's own
-        code (type check, thumbnail, then the listings hook) — here and now, whether or not a worker runs or
-        MEDIA_AUTO_DOWNLOAD is on. Old demo attachments that failed are pointed at the shipped files first."""
+        code (type check, thumbnail, then the MESSAGE_MEDIA_SETTLED hook) — here and now, whether or not a worker
+        runs or MEDIA_AUTO_DOWNLOAD is on. Old demo attachments that failed are pointed at the shipped files first."""
         from switchboard.inbox.tasks.media import download_attachment_task
 
         messages = Message.objects.filter(platform_account__in=list(accounts), platform_message_id__in=list(MEDIA))
@@ -343,7 +336,9 @@ class Command(BaseCommand):
         return counts
 
     # --- what it prints -------------------------------------------------------------------------------------------
-    def _ids(self, organization: Organization, accounts: dict[str, PlatformAccount], listing: Any) -> dict[str, Any]:
+    def _ids(
+        self, organization: Organization, accounts: dict[str, PlatformAccount], parts: list[hooks.DemoPart]
+    ) -> dict[str, Any]:
         conversation = (
             Conversation.objects.filter(platform_account=accounts[Platform.WHATSAPP], contact__name="Maria Gonzalez")
             .select_related("contact")
@@ -370,10 +365,17 @@ class Command(BaseCommand):
             }
             if conversation
             else None,
-            "listing": {"id": listing.pk, "reference": listing.reference, "title": listing.title},
+            **{part.name: part.ids for part in parts},
         }
 
-    def _report(self, organization: Organization, stored: int, media: dict[str, int], ids: dict[str, Any]) -> None:
+    def _report(
+        self,
+        organization: Organization,
+        stored: int,
+        media: dict[str, int],
+        ids: dict[str, Any],
+        parts: list[hooks.DemoPart],
+    ) -> None:
         failed = f", {media['failed']} NOT stored" if media["failed"] else ""
         lines = [
             self.style.SUCCESS(
@@ -394,6 +396,5 @@ class Command(BaseCommand):
             lines.append(
                 f"  Conversation {conversation['id']}: {conversation['contact']} on {conversation['platform']}."
             )
-        listing = ids["listing"]
-        lines.append(f"  Listing {listing['id']}: {listing['title']} (reference {listing['reference']}).")
+        lines.extend(part.report for part in parts if part.report)
         self.stdout.write("\n".join(lines))
