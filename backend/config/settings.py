@@ -309,6 +309,9 @@ META_VERIFY_TOKEN = env("META_VERIFY_TOKEN")
 GRAPH_API_BASE = env("GRAPH_API_BASE", "https://graph.facebook.com")
 GRAPH_API_VERSION = env("GRAPH_API_VERSION", "v21.0")
 TWILIO_API_BASE = env("TWILIO_API_BASE", "https://api.twilio.com")
+# Twilio's Content API (WhatsApp templates) has a host of its own. Empty: content.twilio.com, unless TWILIO_API_BASE
+# points elsewhere (tests, a proxy), which then serves both.
+TWILIO_CONTENT_API_BASE = env("TWILIO_CONTENT_API_BASE", "")
 # Twilio signs the URL it called; behind a proxy that URL is rebuilt from X-Forwarded-Proto/Host only when trusted.
 TRUST_FORWARDED_HEADERS = env_bool("TRUST_FORWARDED_HEADERS", False)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
