@@ -1,9 +1,13 @@
 import { defineConfig } from "@playwright/test";
 
 // The end-to-end run starts its own backend (e2e/server.mjs: build the app, fresh SQLite, migrate, seed_demo, daphne
-// with DEBUG=true on a free port) and drives Debian's Chromium — never a downloaded browser.
+// with DEBUG=true on a free port) and drives Debian's Chromium — never a downloaded browser. A second backend on
+// E2E_SCALE_PORT, seeded with `seed_bulk` (10,000 conversations, a 20,000-message thread), serves e2e/scale.spec.ts;
+// E2E_SCALE=0 leaves it out (and skips that spec) for a quicker run.
 process.env.E2E_PORT ??= String(20000 + Math.floor(Math.random() * 20000));
 const port = Number(process.env.E2E_PORT);
+if (process.env.E2E_SCALE !== "0") process.env.E2E_SCALE_PORT ??= String(port + 1);
+else delete process.env.E2E_SCALE_PORT;
 export const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
@@ -39,6 +43,6 @@ export default defineConfig({
     timeout: 240_000,
     stdout: "pipe",
     stderr: "pipe",
-    env: { E2E_PORT: String(port) },
+    env: { E2E_PORT: String(port), E2E_SCALE_PORT: process.env.E2E_SCALE_PORT ?? "" },
   },
 });

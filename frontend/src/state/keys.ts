@@ -7,6 +7,7 @@ export const qk = {
   conversation: (id: number) => ["conversation", id] as const,
   thread: (id: number) => ["thread", id] as const,
   allThreads: ["thread"] as const,
+  message: (id: number) => ["message", id] as const,
   accounts: ["accounts"] as const,
   syncRuns: (id: number) => ["syncRuns", id] as const,
   listings: (search = "") => ["listings", search] as const,

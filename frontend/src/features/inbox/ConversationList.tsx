@@ -1,5 +1,5 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { memo, useEffect, useRef } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef } from "react";
 import { Link } from "react-router";
 import { locallyUnread } from "../../api/adapters";
 import type { Conversation } from "../../api/types";
@@ -9,6 +9,9 @@ import { Avatar } from "../../components/Avatar";
 import { shortTime } from "../../lib/format";
 
 export const ROW_HEIGHT = 80;
+/** Rows before the end of the loaded list at which the next page is asked for. */
+const PREFETCH_ROWS = 30;
+const fixedRowHeight = () => ROW_HEIGHT;
 
 const Row = memo(function Row({
   conversation,
@@ -80,23 +83,26 @@ export function ConversationList({
   markedVersion: number;
 }) {
   const parentRef = useRef<HTMLDivElement>(null);
+  // A stable key function: the virtualizer recomputes every row's offset whenever it changes, and it would
+  // otherwise change on every render (every scrolled frame) — 10,000 rows' worth of work per frame.
+  const getItemKey = useCallback((index: number) => rows[index]?.id ?? "loader", [rows]);
   const virtualizer = useVirtualizer({
     count: rows.length + (hasNextPage ? 1 : 0),
     getScrollElement: () => parentRef.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize: fixedRowHeight,
     overscan: 8,
-    getItemKey: (index) => rows[index]?.id ?? "loader",
+    getItemKey,
   });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.length ? items[items.length - 1].index : -1;
 
-  // Infinite scroll: ask for the next page when the loader row (or 10 rows before it) comes into view.
+  // Infinite scroll: ask for the next page when the loader row, or a row PREFETCH_ROWS before it, is rendered.
   useEffect(() => {
-    if (hasNextPage && !isFetchingNextPage && lastIndex >= rows.length - 10) fetchNextPage();
+    if (hasNextPage && !isFetchingNextPage && lastIndex >= rows.length - PREFETCH_ROWS) fetchNextPage();
   }, [lastIndex, rows.length, hasNextPage, isFetchingNextPage, fetchNextPage]);
 
   // Keep the selected row in view when it is changed from the keyboard.
-  const selectedIndex = selectedId === null ? -1 : rows.findIndex((r) => r.id === selectedId);
+  const selectedIndex = useMemo(() => (selectedId === null ? -1 : rows.findIndex((r) => r.id === selectedId)), [rows, selectedId]);
   useEffect(() => {
     if (selectedIndex >= 0) virtualizer.scrollToIndex(selectedIndex, { align: "auto" });
   }, [selectedIndex, virtualizer]);

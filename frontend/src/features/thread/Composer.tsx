@@ -3,12 +3,14 @@ import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type 
 import { listTemplates, rememberTemplate, templateSend, type SendInput } from "../../api/adapters";
 import { listListings } from "../../api/endpoints";
 import { ApiError } from "../../api/http";
-import type { Conversation, Provider, WhatsAppTemplate, WindowState } from "../../api/types";
+import type { Conversation, Message, Provider, WhatsAppTemplate, WindowState } from "../../api/types";
 import { useAuth } from "../../app/auth";
+import { contactName } from "../../app/notify";
 import { Icon } from "../../components/Icon";
 import { fileSize, formatPrice } from "../../lib/format";
 import { qk } from "../../state/keys";
 import { sendOptimistic } from "../../state/send";
+import { quoteAuthor, quoteText } from "./quote";
 
 const DRAFT = (id: number) => `sb.draft.${id}`;
 const LIMITS: Record<string, number> = { whatsapp: 4096, messenger: 2000, instagram: 1000 };
@@ -25,7 +27,20 @@ function templatesAllowed(conversation: Conversation, provider: Provider | undef
   return conversation.platform === "whatsapp" && provider !== "bridge";
 }
 
-export function Composer({ conversation, provider, window }: { conversation: Conversation; provider?: Provider; window: WindowState }) {
+export function Composer({
+  conversation,
+  provider,
+  window,
+  replyTo = null,
+  onCancelReply,
+}: {
+  conversation: Conversation;
+  provider?: Provider;
+  window: WindowState;
+  /** The message the next text quotes (the send's `reply_to`), shown above the box with a cancel button. */
+  replyTo?: Message | null;
+  onCancelReply?: () => void;
+}) {
   const qc = useQueryClient();
   const { me } = useAuth();
   const [text, setText] = useState(() => readDraft(conversation.id));
@@ -72,17 +87,20 @@ export function Composer({ conversation, provider, window }: { conversation: Con
       return;
     }
     const queued = files;
+    // A reply quotes with its text: files go on their own then (an upload carries no `reply_to`).
+    const quote = replyTo && replyTo.id > 0 && body ? { reply_to: replyTo.id } : {};
     setFiles([]);
     setText("");
     writeDraft(conversation.id, "");
     if (queued.length) {
       // WhatsApp takes the text as the first file's caption; Messenger and Instagram send it on its own.
-      const caption = conversation.platform === "whatsapp" && body.length <= 1024 ? body : "";
+      const caption = conversation.platform === "whatsapp" && body.length <= 1024 && !replyTo ? body : "";
       queued.forEach((file, i) => void send({ file, text: i === 0 ? caption : undefined }));
-      if (body && !caption) void send({ text: body });
+      if (body && !caption) void send({ text: body, ...quote });
     } else {
-      void send({ text: body });
+      void send({ text: body, ...quote });
     }
+    if (replyTo) onCancelReply?.();
     inputRef.current?.focus();
   }
 
@@ -90,6 +108,10 @@ export function Composer({ conversation, provider, window }: { conversation: Con
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       submit();
+    } else if (event.key === "Escape" && replyTo) {
+      event.preventDefault();
+      event.stopPropagation(); // cancels the reply; a second Escape leaves the box as before
+      onCancelReply?.();
     }
   }
 
@@ -160,6 +182,18 @@ export function Composer({ conversation, provider, window }: { conversation: Con
             void send({ listing_id: id }, title);
           }}
         />
+      )}
+      {!templatesOnly && replyTo && (
+        <div className="composer-reply" role="group" aria-label="Replying to a message" data-testid="composer-reply">
+          <Icon name="reply" size={16} />
+          <blockquote className="quote">
+            <span className="quote-author">Replying to {quoteAuthor(replyTo, contactName(conversation), me?.id)}</span>
+            <span className="quote-text">{quoteText(replyTo)}</span>
+          </blockquote>
+          <button type="button" className="btn icon tiny" aria-label="Cancel reply" title="Cancel reply (Esc)" onClick={() => { onCancelReply?.(); inputRef.current?.focus(); }}>
+            <Icon name="close" size={12} />
+          </button>
+        </div>
       )}
       {!templatesOnly && files.length > 0 && (
         <ul className="file-chips" aria-label="Attachments to send">

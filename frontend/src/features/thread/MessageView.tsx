@@ -1,13 +1,14 @@
 // One message as the agent sees it: every kind the backend stores (inbox/models.py MessageKind), with the payload
 // shapes the platform parsers produce (whatsapp/parsers, meta/messaging.py).
 import { useQuery } from "@tanstack/react-query";
-import { memo, useState, type ReactNode } from "react";
+import { memo, useState, type KeyboardEvent, type ReactNode } from "react";
 import { listingCard } from "../../api/endpoints";
 import type { Attachment, Message } from "../../api/types";
 import { Icon } from "../../components/Icon";
-import { fileSize, formatPrice, fullTime, linkify } from "../../lib/format";
+import { clockTime, fileSize, formatPrice, fullTime, linkify } from "../../lib/format";
 import { qk } from "../../state/keys";
 import { Lightbox } from "./Lightbox";
+import { canQuote, quoteAuthor, quoteText, useQuoted } from "./quote";
 
 type P = Record<string, unknown>;
 const obj = (v: unknown): P => (v && typeof v === "object" && !Array.isArray(v) ? (v as P) : {});
@@ -471,13 +472,46 @@ function VideoPlayer({ attachment }: { attachment: Attachment }) {
 
 export type MessageViewProps = {
   message: Message;
+  /** For a reply: the message it quotes when the thread has it loaded (null: older, fetched on its own). */
   quoted?: Message | null;
   meId?: number;
+  /** How the thread names the customer (quotes say who wrote what). */
+  contactName?: string;
   onRetry?: (message: Message) => void;
   onDiscard?: (message: Message) => void;
+  /** Offered on messages that can be quoted: the "Reply" action (and R while focus is in the message). */
+  onReply?: (message: Message) => void;
+  /** Scroll the thread to a loaded message (a quote's original). */
+  onJump?: (id: number) => void;
+  /** Briefly marked: the original a quote was clicked for. */
+  highlighted?: boolean;
 };
 
-export const MessageView = memo(function MessageView({ message, quoted, meId, onRetry, onDiscard }: MessageViewProps) {
+function Quote({ id, loaded, contactName, meId, onJump }: { id: number; loaded: Message | null; contactName: string; meId?: number; onJump?: (id: number) => void }) {
+  const quoted = useQuoted(id, loaded);
+  const author = quoted ? quoteAuthor(quoted, contactName, meId) : "";
+  const content = quoted ? (
+    <>
+      <span className="quote-author">{author}</span>
+      <span className="quote-text">{quoteText(quoted)}</span>
+    </>
+  ) : (
+    <span className="quote-text">An earlier message</span>
+  );
+  return (
+    <blockquote className="quote" data-quoted-id={id}>
+      {onJump && loaded ? (
+        <button type="button" className="quote-jump" onClick={() => onJump(id)} title="Show the original message">
+          {content}
+        </button>
+      ) : (
+        content
+      )}
+    </blockquote>
+  );
+}
+
+export const MessageView = memo(function MessageView({ message, quoted, meId, contactName = "Customer", onRetry, onDiscard, onReply, onJump, highlighted }: MessageViewProps) {
   const [lightbox, setLightbox] = useState<number | null>(null);
   const outbound = message.direction === "outbound";
   const payload = obj(message.payload);
@@ -494,29 +528,52 @@ export const MessageView = memo(function MessageView({ message, quoted, meId, on
   const failed = message._pending === "error" || message.status === "failed";
   const internal = Boolean(payload.internal);
   const author = outbound ? (internal ? "Note" : message.sent_by ? (message.sent_by.id === meId ? "You" : message.sent_by.full_name || message.sent_by.email) : "Business") : null;
+  const replyable = Boolean(onReply) && canQuote(message);
+  const onKeyDown = replyable
+    ? (event: KeyboardEvent<HTMLDivElement>) => {
+        if ((event.key === "r" || event.key === "R") && !event.ctrlKey && !event.metaKey && !event.altKey) {
+          event.preventDefault();
+          event.stopPropagation(); // not the inbox's R (focus the composer without a quote)
+          onReply!(message);
+        }
+      }
+    : undefined;
   return (
-    <div className={`msg ${outbound ? "out" : "in"}${failed ? " failed" : ""}${internal ? " internal" : ""}`} data-kind={message.kind} data-message-id={message.id} data-status={message._pending ?? message.status}>
-      <div className="bubble">
-        {quoted !== undefined && message.reply_to !== null && (
-          <blockquote className="quote">
-            {quoted ? (quoted.is_deleted ? "Deleted message" : quoted.text || `${quoted.kind.replace("_", " ")}`) : "An earlier message"}
-          </blockquote>
-        )}
-        {message.is_deleted ? (
-          <p className="msg-deleted">
-            <Icon name="trash" size={14} /> This message was deleted
-            {message.text ? <span className="visually-hidden">: {message.text}</span> : null}
-          </p>
-        ) : (
-          <Content message={message} onOpenImage={setLightbox} />
-        )}
-        <div className="msg-meta">
-          {author && <span className="msg-author">{author}</span>}
-          <time dateTime={message.timestamp} title={fullTime(message.timestamp)}>
-            {new Date(message.timestamp).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}
-          </time>
-          <StatusTicks message={message} />
+    <div
+      className={`msg ${outbound ? "out" : "in"}${failed ? " failed" : ""}${internal ? " internal" : ""}${highlighted ? " flash" : ""}`}
+      data-kind={message.kind}
+      data-message-id={message.id}
+      data-status={message._pending ?? message.status}
+      onKeyDown={onKeyDown}
+    >
+      <div className="msg-line">
+        <div className="bubble">
+          {quoted !== undefined && message.reply_to !== null && (
+            <Quote id={message.reply_to} loaded={quoted} contactName={contactName} meId={meId} onJump={onJump} />
+          )}
+          {message.is_deleted ? (
+            <p className="msg-deleted">
+              <Icon name="trash" size={14} /> This message was deleted
+              {message.text ? <span className="visually-hidden">: {message.text}</span> : null}
+            </p>
+          ) : (
+            <Content message={message} onOpenImage={setLightbox} />
+          )}
+          <div className="msg-meta">
+            {author && <span className="msg-author">{author}</span>}
+            <time dateTime={message.timestamp} title={fullTime(message.timestamp)}>
+              {clockTime(message.timestamp)}
+            </time>
+            <StatusTicks message={message} />
+          </div>
         </div>
+        {replyable && (
+          <div className="msg-actions">
+            <button type="button" className="btn icon tiny msg-action" aria-label="Reply" title="Reply (R)" onClick={() => onReply!(message)}>
+              <Icon name="reply" size={16} />
+            </button>
+          </div>
+        )}
       </div>
       {message.reactions.length > 0 && (
         <div className="reactions" aria-label="Reactions">

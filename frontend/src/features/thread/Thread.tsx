@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Link, type To } from "react-router";
 import { windowState } from "../../api/adapters";
 import { cursorOf, getConversation, listMessages, retryMessage } from "../../api/endpoints";
@@ -9,7 +9,7 @@ import { useAuth } from "../../app/auth";
 import { contactName } from "../../app/notify";
 import { Avatar } from "../../components/Avatar";
 import { Icon, PlatformIcon, platformLabel } from "../../components/Icon";
-import { dayLabel } from "../../lib/format";
+import { dayKey, dayLabel } from "../../lib/format";
 import { findConversation, threadMessages, upsertMessage } from "../../state/cache";
 import { qk } from "../../state/keys";
 import { discardOptimistic, retryOptimistic } from "../../state/send";
@@ -19,20 +19,23 @@ import { Composer } from "./Composer";
 import { MessageView } from "./MessageView";
 
 export const THREAD_PAGE = 50;
+/** Ask for the older page when the first message on screen is this close to the top of what is loaded. */
+const PREFETCH_ROWS = 15;
 
-type Row = { type: "day"; key: string; label: string } | { type: "msg"; key: string; message: Message } | { type: "loader"; key: string };
+/** One row of the windowed thread: a message, with the day it starts (a separator above it) when the day changes
+ * there. The separator belongs to the message after the change, and the first message loaded only shows its day
+ * once nothing older is left to load, so prepending a page never changes the height of a row already on screen. */
+export type Row = { key: string; message: Message; day: string | null };
 
 export function buildRows(messages: Message[], hasOlder: boolean): Row[] {
   const rows: Row[] = [];
-  if (hasOlder) rows.push({ type: "loader", key: "loader" });
-  let day = "";
-  for (const message of messages) {
-    const d = new Date(message.timestamp).toDateString();
-    if (d !== day) {
-      day = d;
-      rows.push({ type: "day", key: `day-${d}`, label: dayLabel(message.timestamp) });
-    }
-    rows.push({ type: "msg", key: message.client_key ? `k-${message.client_key}` : `m-${message.id}`, message });
+  let day = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i];
+    const d = dayKey(new Date(message.timestamp));
+    const label = d !== day && (i > 0 || !hasOlder) ? dayLabel(message.timestamp) : null;
+    day = d;
+    rows.push({ key: message.client_key ? `k-${message.client_key}` : `m-${message.id}`, message, day: label });
   }
   return rows;
 }
@@ -92,13 +95,24 @@ export function ThreadView({
   });
   const messages = useMemo(() => threadMessages(thread.data), [thread.data]);
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
-  const rows = useMemo(() => buildRows(messages, Boolean(thread.hasNextPage)), [messages, thread.hasNextPage]);
+  const hasOlder = Boolean(thread.hasNextPage);
+  const rows = useMemo(() => buildRows(messages, hasOlder), [messages, hasOlder]);
   const account = accounts.data?.find((a) => a.id === conversation?.platform_account.id);
   // Until the thread is loaded the window is unknown: treated as open (the server still refuses with 409).
   const window =
     conversation && (thread.data || conversation.messaging_window)
       ? windowState(conversation, account?.provider, messages)
       : { state: "open" as const, closesAt: null };
+
+  // Reply to one message: WhatsApp carries the quote to the customer (the send's `reply_to`); Messenger and
+  // Instagram sends do not, so the app does not offer it there. Not while only a template may be sent.
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const replyable = conversation?.platform === "whatsapp" && window.state !== "templates_only" && window.state !== "closed";
+  const onReply = useCallback((message: Message) => {
+    setReplyTo(message);
+    requestAnimationFrame(() => document.getElementById("composer-input")?.focus());
+  }, []);
+  const onCancelReply = useCallback(() => setReplyTo(null), []);
 
   // Read on open (and when more arrives while it is open and visible).
   const unread = conversation?.unread_count ?? 0;
@@ -108,62 +122,6 @@ export function ThreadView({
     return () => clearTimeout(timer);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [conversationId, unread]);
-
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: rows.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.type === "msg" ? 72 : 36),
-    overscan: 10,
-    getItemKey: (i) => rows[i]?.key ?? i,
-  });
-
-  // Windowed rendering keeps the position when older pages are prepended and sticks to the newest when at bottom.
-  const atBottom = useRef(true);
-  const previous = useRef<{ first: string | null; last: string | null; total: number; count: number }>({ first: null, last: null, total: 0, count: 0 });
-  const initialScrolled = useRef(false);
-  const scrollToEnd = useCallback(() => {
-    if (!rows.length) return;
-    virtualizer.scrollToIndex(rows.length - 1, { align: "end" });
-    requestAnimationFrame(() => {
-      virtualizer.scrollToIndex(rows.length - 1, { align: "end" });
-      const el = scrollRef.current;
-      if (el) el.scrollTop = el.scrollHeight;
-    });
-  }, [rows.length, virtualizer]);
-
-  useLayoutEffect(() => {
-    const el = scrollRef.current;
-    const firstMsg = rows.find((r) => r.type === "msg")?.key ?? null;
-    const last = rows[rows.length - 1]?.key ?? null;
-    const prev = previous.current;
-    const total = virtualizer.getTotalSize();
-    if (el && rows.length) {
-      if (!initialScrolled.current && thread.data) {
-        initialScrolled.current = true;
-        scrollToEnd();
-      } else if (prev.first && firstMsg !== prev.first && rows.some((r) => r.key === prev.first)) {
-        // Older messages were prepended: keep what the agent was looking at in place.
-        el.scrollTop += total - prev.total;
-      } else if (last !== prev.last) {
-        const lastRow = rows[rows.length - 1];
-        const mine = lastRow?.type === "msg" && lastRow.message.direction === "outbound";
-        if (atBottom.current || mine) scrollToEnd();
-      }
-    }
-    previous.current = { first: firstMsg, last, total, count: rows.length };
-  }, [rows, thread.data, virtualizer, scrollToEnd]);
-
-  const items = virtualizer.getVirtualItems();
-  const firstIndex = items[0]?.index ?? 0;
-  useEffect(() => {
-    if (initialScrolled.current && firstIndex <= 2 && thread.hasNextPage && !thread.isFetchingNextPage) void thread.fetchNextPage();
-  }, [firstIndex, thread]);
-
-  const onScroll = () => {
-    const el = scrollRef.current;
-    if (el) atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 120;
-  };
 
   const onRetry = useCallback(
     (message: Message) => {
@@ -176,6 +134,8 @@ export function ThreadView({
     [qc, me],
   );
   const onDiscard = useCallback((message: Message) => message.client_key && discardOptimistic(qc, message.client_key), [qc]);
+  const { fetchNextPage } = thread;
+  const fetchOlder = useCallback(() => void fetchNextPage(), [fetchNextPage]);
 
   if (!conversation) {
     return (
@@ -243,46 +203,202 @@ export function ThreadView({
           </div>
         )}
         <WindowNotice state={window.state} closesAt={window.closesAt} />
-        <div ref={scrollRef} className="thread-scroll" onScroll={onScroll} data-testid="thread" aria-label="Messages" role="log" aria-live="polite" tabIndex={0}>
-          {thread.isPending ? (
-            <div className="thread-placeholder" role="status">
-              Loading messages…
-            </div>
-          ) : (
-            <div className="thread-inner" style={{ height: virtualizer.getTotalSize() }}>
-              {items.map((item) => {
-                const row = rows[item.index];
-                return (
-                  <div key={item.key} data-index={item.index} ref={virtualizer.measureElement} className="thread-row" style={{ transform: `translateY(${item.start}px)` }}>
-                    {row.type === "day" ? (
-                      <div className="day-sep" role="separator">
-                        <span>{row.label}</span>
-                      </div>
-                    ) : row.type === "loader" ? (
-                      <div className="thread-loader" role="status">
-                        {thread.isFetchingNextPage ? "Loading earlier messages…" : "Scroll up for earlier messages"}
-                      </div>
-                    ) : (
-                      <MessageView
-                        message={row.message}
-                        quoted={row.message.reply_to ? (byId.get(row.message.reply_to) ?? null) : undefined}
-                        meId={me?.id}
-                        onRetry={onRetry}
-                        onDiscard={onDiscard}
-                      />
-                    )}
-                  </div>
-                );
-              })}
-            </div>
-          )}
-        </div>
-        <Composer conversation={conversation} provider={account?.provider} window={window.state} />
+        <MessageList
+          rows={rows}
+          byId={byId}
+          pending={thread.isPending}
+          ready={Boolean(thread.data)}
+          hasOlder={hasOlder}
+          loadingOlder={thread.isFetchingNextPage}
+          fetchOlder={fetchOlder}
+          meId={me?.id}
+          contactName={name}
+          onRetry={onRetry}
+          onDiscard={onDiscard}
+          onReply={replyable ? onReply : undefined}
+        />
+        <Composer
+          conversation={conversation}
+          provider={account?.provider}
+          window={window.state}
+          replyTo={replyable ? replyTo : null}
+          onCancelReply={onCancelReply}
+        />
       </section>
       <ContactPanel conversation={conversation} messages={messages} />
     </>
   );
 }
+
+type MessageListProps = {
+  rows: Row[];
+  byId: Map<number, Message>;
+  pending: boolean;
+  ready: boolean;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  fetchOlder: () => void;
+  meId?: number;
+  contactName: string;
+  onRetry: (message: Message) => void;
+  onDiscard: (message: Message) => void;
+  onReply?: (message: Message) => void;
+};
+
+/** The windowed thread (TanStack Virtual, measured rows). Its own component: scrolling re-renders the rows on
+ * screen, not the header, the composer or the contact panel. It opens at the newest message, keeps what the agent
+ * reads in place when an older page is prepended (anchored on the message at the top of the screen), and follows
+ * new messages while at the bottom (and the agent's own sends anywhere). */
+const MessageList = memo(function MessageList({
+  rows,
+  byId,
+  pending,
+  ready,
+  hasOlder,
+  loadingOlder,
+  fetchOlder,
+  meId,
+  contactName,
+  onRetry,
+  onDiscard,
+  onReply,
+}: MessageListProps) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const indexByKey = useMemo(() => new Map(rows.map((row, i) => [row.key, i])), [rows]);
+  const getItemKey = useCallback((i: number) => rows[i]?.key ?? i, [rows]);
+  const estimateSize = useCallback((i: number) => (rows[i]?.day ? 108 : 72), [rows]);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize,
+    overscan: 10,
+    getItemKey,
+  });
+
+  const atBottom = useRef(true);
+  // The message at the top of the screen and how far the screen's top is below its start.
+  const anchor = useRef<{ key: string; delta: number } | null>(null);
+  const previous = useRef<{ first: string | null; last: string | null }>({ first: null, last: null });
+  const initialScrolled = useRef(false);
+
+  // Older pages are asked for only once the opening scroll to the newest message has landed: before it, the first
+  // rows are "on screen" at offset 0 and the older page would be fetched for nothing.
+  const [landed, setLanded] = useState(false);
+
+  const remember = useCallback(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 120;
+    if (initialScrolled.current && (atBottom.current || el.scrollHeight <= el.clientHeight)) setLanded(true);
+    const item = virtualizer.getVirtualItemForOffset(el.scrollTop);
+    anchor.current = item ? { key: String(item.key), delta: el.scrollTop - item.start } : null;
+  }, [virtualizer]);
+
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    const first = rows[0]?.key ?? null;
+    const last = rows[rows.length - 1]?.key ?? null;
+    const prev = previous.current;
+    if (el && rows.length && ready) {
+      if (!initialScrolled.current) {
+        initialScrolled.current = true;
+        atBottom.current = true;
+        virtualizer.scrollToEnd();
+      } else if (prev.first && first !== prev.first && indexByKey.has(prev.first)) {
+        // Older messages were prepended: the message at the top of the screen stays where it was. Its new start
+        // counts the new rows at their estimated height; TanStack corrects the scroll position as they are measured.
+        const a = anchor.current;
+        const index = a ? indexByKey.get(a.key) : undefined;
+        const start = index === undefined ? undefined : virtualizer.getOffsetForIndex(index, "start")?.[0];
+        if (a && start !== undefined) el.scrollTop = start + a.delta;
+      } else if (last !== prev.last) {
+        const newest = rows[rows.length - 1].message;
+        const mine = newest.direction === "outbound" && (Boolean(newest._pending) || newest.sent_by?.id === meId);
+        if (atBottom.current || mine) virtualizer.scrollToEnd();
+      }
+    }
+    previous.current = { first, last };
+    remember();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [rows, ready]);
+
+  const items = virtualizer.getVirtualItems();
+  const firstShown = virtualizer.range?.startIndex ?? 0;
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!el || !landed || !hasOlder || loadingOlder) return;
+    // Where the screen is now (the range above can lag one scroll event behind).
+    const top = virtualizer.getVirtualItemForOffset(el.scrollTop)?.index ?? 0;
+    if (top < PREFETCH_ROWS) fetchOlder();
+  }, [landed, firstShown, hasOlder, loadingOlder, fetchOlder, virtualizer]);
+
+  // A quote clicked: scroll its original into view and mark it for a moment.
+  const [highlight, setHighlight] = useState<number | null>(null);
+  const onJump = useCallback(
+    (id: number) => {
+      const index = rows.findIndex((row) => row.message.id === id);
+      if (index < 0) return;
+      virtualizer.scrollToIndex(index, { align: "center" });
+      setHighlight(id);
+      window.setTimeout(() => setHighlight((current) => (current === id ? null : current)), 1600);
+    },
+    [rows, virtualizer],
+  );
+
+  return (
+    <div
+      ref={scrollRef}
+      className="thread-scroll"
+      onScroll={remember}
+      data-testid="thread"
+      aria-label="Messages"
+      aria-busy={loadingOlder}
+      data-rows={rows.length}
+      role="log"
+      aria-live="polite"
+      tabIndex={0}
+    >
+      {pending ? (
+        <div className="thread-placeholder" role="status">
+          Loading messages…
+        </div>
+      ) : (
+        <>
+          {/* Takes no room in the list (sticky, zero height): the rows' offsets stay the virtualizer's own. */}
+          <div className="thread-loader" role="status">
+            {hasOlder && loadingOlder ? <span>Loading earlier messages…</span> : null}
+          </div>
+          <div className="thread-inner" style={{ height: virtualizer.getTotalSize() }}>
+            {items.map((item) => {
+              const row = rows[item.index];
+              const message = row.message;
+              return (
+                <div key={item.key} data-index={item.index} ref={virtualizer.measureElement} className="thread-row" style={{ transform: `translateY(${item.start}px)` }}>
+                  {row.day && (
+                    <div className="day-sep" role="separator">
+                      <span>{row.day}</span>
+                    </div>
+                  )}
+                  <MessageView
+                    message={message}
+                    quoted={message.reply_to ? (byId.get(message.reply_to) ?? null) : undefined}
+                    meId={meId}
+                    contactName={contactName}
+                    onRetry={onRetry}
+                    onDiscard={onDiscard}
+                    onReply={onReply}
+                    onJump={onJump}
+                    highlighted={highlight === message.id}
+                  />
+                </div>
+              );
+            })}
+          </div>
+        </>
+      )}
+    </div>
+  );
+});
 
 function ContactPanel({ conversation, messages }: { conversation: Conversation; messages: Message[] }) {
   const c = conversation.contact;
