@@ -134,8 +134,8 @@ def test_redirect_to_loopback_is_rejected_when_loopback_is_not_allowed(
     with MediaServer() as server:
         settings.MEDIA_ALLOW_LOOPBACK = False
         settings.MEDIA_ALLOWED_HOSTS = ["cdn.example.test", "127.0.0.1"]
-        monkeypatch.setattr(media, "resolve_host", lambda host, port: ["93.184.216.34"])
-        monkeypatch.setattr(media, "_dial_address", lambda address: "127.0.0.1")
+        monkeypatch.setattr(media.policy, "resolve_host", lambda host, port: ["93.184.216.34"])
+        monkeypatch.setattr(media.fetch, "_dial_address", lambda address: "127.0.0.1")
         # Only plain HTTP is available on the test server: keep the https rule out of this one test.
         real = media.MediaPolicy.from_settings
         monkeypatch.setattr(
@@ -409,7 +409,7 @@ def test_an_unexpected_error_ends_failed_instead_of_pending(
 ):
     server.route("/photo.jpg", Reply(body=jpeg_bytes()))
     attachment = messenger_photo(server.url("/photo.jpg"))
-    monkeypatch.setattr(media, "media_inspect", mock.Mock(side_effect=KeyError("bug")))
+    monkeypatch.setattr(media.attachments, "media_inspect", mock.Mock(side_effect=KeyError("bug")))
     run(attachment, django_capture_on_commit_callbacks)
     assert attachment.status == AttachmentStatus.FAILED and attachment.error == "unexpected error: KeyError"
 
@@ -417,7 +417,7 @@ def test_an_unexpected_error_ends_failed_instead_of_pending(
 def test_a_storage_outage_is_transient(server, messenger_photo, monkeypatch, django_capture_on_commit_callbacks):
     server.route("/photo.jpg", Reply(body=jpeg_bytes()))
     attachment = messenger_photo(server.url("/photo.jpg"))
-    monkeypatch.setattr(media, "default_storage", mock.Mock(save=mock.Mock(side_effect=OSError("disk full"))))
+    monkeypatch.setattr(media.storage, "default_storage", mock.Mock(save=mock.Mock(side_effect=OSError("disk full"))))
     run(attachment, django_capture_on_commit_callbacks)
     assert attachment.status == AttachmentStatus.FAILED
     assert "storing the file failed: disk full" in attachment.error and "not retried in-process" in attachment.error

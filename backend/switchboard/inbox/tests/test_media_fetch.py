@@ -43,8 +43,10 @@ def public_name(monkeypatch, server):
     def resolve(host: str, port: int) -> list[str]:
         return [PUBLIC_ADDRESS] if host == "cdn.example.test" else real_resolve(host, port)
 
-    monkeypatch.setattr(media, "resolve_host", resolve)
-    monkeypatch.setattr(media, "_dial_address", lambda address: "127.0.0.1" if address == PUBLIC_ADDRESS else address)
+    monkeypatch.setattr(media.policy, "resolve_host", resolve)
+    monkeypatch.setattr(
+        media.fetch, "_dial_address", lambda address: "127.0.0.1" if address == PUBLIC_ADDRESS else address
+    )
     return f"http://cdn.example.test:{server.port}"
 
 
@@ -122,13 +124,13 @@ def test_loopback_is_refused_when_not_allowed(server):
 
 
 def test_a_name_resolving_to_a_private_address_is_refused(monkeypatch):
-    monkeypatch.setattr(media, "resolve_host", lambda host, port: ["10.0.0.7"])
+    monkeypatch.setattr(media.policy, "resolve_host", lambda host, port: ["10.0.0.7"])
     with pytest.raises(media.MediaRejected, match="private"):
         media.media_fetch("https://cdn.example.test/x.jpg", policy=policy("cdn.example.test"))
 
 
 def test_one_bad_dns_record_refuses_the_host(monkeypatch):
-    monkeypatch.setattr(media, "resolve_host", lambda host, port: [PUBLIC_ADDRESS, "169.254.169.254"])
+    monkeypatch.setattr(media.policy, "resolve_host", lambda host, port: [PUBLIC_ADDRESS, "169.254.169.254"])
     with pytest.raises(media.MediaRejected, match="link-local"):
         media.media_fetch("https://cdn.example.test/x.jpg", policy=policy("cdn.example.test"))
 
@@ -377,7 +379,7 @@ def test_audio_in_an_mp4_container_is_accepted_as_audio():
 
 
 def test_a_decompression_bomb_is_refused(monkeypatch):
-    monkeypatch.setattr(media, "MAX_IMAGE_PIXELS", 100)
+    monkeypatch.setattr(media.inspection, "MAX_IMAGE_PIXELS", 100)
     with pytest.raises(media.MediaRejected, match="too large"):
         media.media_inspect(io.BytesIO(jpeg_bytes((20, 20))), kind=MessageKind.IMAGE)
 

@@ -229,6 +229,9 @@ def test_sandbox_media_ids_resolve_to_shipped_files_and_nothing_is_downloaded(ma
     def no_network(*args, **kwargs):
         raise AssertionError("the sandbox must never fetch a URL")
 
+    # Every place a fetch is looked up: the inbox's own fallback (attachments.fetch_source_url) and the package
+    # re-export that late imports read (`from switchboard.inbox.media import media_fetch`, meta/graph.py).
+    monkeypatch.setattr(media.attachments, "media_fetch", no_network)
     monkeypatch.setattr(media, "media_fetch", no_network)
     account = make_sandbox_account(Platform.MESSENGER)
     message = create_message(conversation_for(account, external_id=PSID))
