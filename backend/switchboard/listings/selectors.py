@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from django.db.models import Count, QuerySet
 
 from switchboard.accounts.models import Organization
+from switchboard.common.phones import normalize_phone
 from switchboard.inbox.models import Contact
-from switchboard.inbox.phones import normalize_phone
 from switchboard.listings.models import ContactIndex, Listing, ListingImage
 from switchboard.platforms.models import Platform
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from switchboard.accounts.models import Organization, User
 from switchboard.accounts.tenancy import ensure_owned
 from switchboard.common.exceptions import Conflict
+from switchboard.common.phones import normalize_phone
 from switchboard.inbox import media, realtime
 from switchboard.inbox.models import (
     Attachment,
@@ -42,7 +43,6 @@ from switchboard.inbox.models import (
     MessageKind,
     MessageStatus,
 )
-from switchboard.inbox.phones import normalize_phone
 from switchboard.inbox.services import outbound
 from switchboard.listings import cards, selectors
 from switchboard.listings.models import ContactIndex, ImageSource, Listing, ListingImage

@@ -98,7 +98,7 @@ def normalize_external_id(provider: str, external_id: str) -> str:
     """The form webhooks route by: Twilio numbers in E.164; others stripped. '' when it cannot be valid."""
     value = (external_id or "").strip()
     if provider == Provider.TWILIO:
-        from switchboard.inbox.phones import normalize_phone
+        from switchboard.common.phones import normalize_phone
 
         return normalize_phone(value)
     if provider == Provider.META:

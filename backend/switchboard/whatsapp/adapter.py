@@ -20,10 +20,10 @@ from urllib.parse import parse_qsl, urlencode
 from django.http import HttpRequest, HttpResponse
 from twilio.request_validator import RequestValidator
 
+from switchboard.common.phones import normalize_phone
 from switchboard.inbox import outbound
 from switchboard.inbox.events import InboundEvent
 from switchboard.inbox.models import Contact, Message, MessageKind
-from switchboard.inbox.phones import normalize_phone
 from switchboard.meta import messages as graph_messages
 from switchboard.meta import templates as meta_templates
 from switchboard.meta.adapter import MetaWebhookAdapter

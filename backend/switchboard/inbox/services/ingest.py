@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from switchboard.common.phones import normalize_phone
 from switchboard.inbox import realtime
 from switchboard.inbox.events import (
     ContactProfile,
@@ -41,7 +42,6 @@ from switchboard.inbox.models import (
     MessageStatus,
 )
 from switchboard.inbox.outbound import message_id_from_metadata
-from switchboard.inbox.phones import normalize_phone
 from switchboard.platforms.models import Platform, PlatformAccount
 
 logger = logging.getLogger(__name__)

@@ -31,8 +31,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from switchboard.accounts.models import User
+from switchboard.common.phones import normalize_phone
 from switchboard.inbox.events import InboundEvent, InboundMessage
-from switchboard.inbox.phones import normalize_phone
 from switchboard.inbox.services.ingest import Outcome, handle_events
 from switchboard.platforms.models import PlatformAccount, SyncRun, SyncStatus, SyncTrigger
 from switchboard.platforms.registry import PlatformError, adapter_for
