@@ -137,7 +137,7 @@ test("composer with the template picker", async () => {
   // The account's approved templates when the API lists them (the sandbox has a few), else one typed by name.
   const listed = picker.getByRole("radio", { name: /^viewing_follow_up/ });
   const byName = picker.getByPlaceholder("viewing_follow_up");
-  await expect(listed.or(byName)).toBeVisible();
+  await expect(listed.or(byName).first()).toBeVisible();
   if (await listed.isVisible()) {
     await listed.check();
   } else {

@@ -67,10 +67,18 @@ export function InboxPage() {
   };
 
   const selected = rows.find((r) => r.id === selectedId) ?? null;
+  // Where J/K move from: the conversation last moved to, even before the route change has rendered (J pressed twice
+  // quickly moves twice), and otherwise the one the route shows.
+  const cursor = useRef<number | null>(selectedId);
+  useEffect(() => {
+    cursor.current = selectedId;
+  }, [selectedId]);
   const move = (delta: number) => {
     if (!rows.length) return;
-    const index = selectedId === null ? -1 : rows.findIndex((r) => r.id === selectedId);
+    const from = cursor.current;
+    const index = from === null ? -1 : rows.findIndex((r) => r.id === from);
     const next = rows[Math.min(rows.length - 1, Math.max(0, index + delta))];
+    if (next) cursor.current = next.id;
     if (next) navigate({ pathname: `/inbox/${next.id}`, search });
     if (index + delta >= rows.length - 5 && conversations.hasNextPage) void conversations.fetchNextPage();
   };

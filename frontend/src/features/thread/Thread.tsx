@@ -322,6 +322,16 @@ const MessageList = memo(function MessageList({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [rows, ready]);
 
+  // Rows change size after they are first shown (photos and cards load, measurement replaces the estimate): at the
+  // bottom, stay at the bottom. Only when the total size changed — a scroll alone never pulls the agent down again.
+  const total = virtualizer.getTotalSize();
+  const lastTotal = useRef(0);
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (el && initialScrolled.current && total !== lastTotal.current && atBottom.current) el.scrollTop = el.scrollHeight;
+    lastTotal.current = total;
+  }, [total]);
+
   const items = virtualizer.getVirtualItems();
   const firstShown = virtualizer.range?.startIndex ?? 0;
   useEffect(() => {
@@ -368,7 +378,7 @@ const MessageList = memo(function MessageList({
           <div className="thread-loader" role="status">
             {hasOlder && loadingOlder ? <span>Loading earlier messages…</span> : null}
           </div>
-          <div className="thread-inner" style={{ height: virtualizer.getTotalSize() }}>
+          <div className="thread-inner" style={{ height: total }}>
             {items.map((item) => {
               const row = rows[item.index];
               const message = row.message;
