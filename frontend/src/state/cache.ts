@@ -110,7 +110,11 @@ export function upsertConversation(qc: QueryClient, conversation: Conversation):
     const filters = (key[1] ?? {}) as ConversationFilters;
     const had = data.pages.some((p) => p.results.some((c) => c.id === conversation.id));
     const belongs = matchesFilters(conversation, filters) && (!filters.search || had);
-    let pages = data.pages.map((p) => ({ ...p, results: p.results.filter((c) => c.id !== conversation.id) }));
+    // Pages without it keep their identity: the cache's structural sharing then skips them instead of comparing
+    // every loaded row (10,000 of them after a long scroll) on every conversation.updated event.
+    let pages = data.pages.map((p) =>
+      p.results.some((c) => c.id === conversation.id) ? { ...p, results: p.results.filter((c) => c.id !== conversation.id) } : p,
+    );
     if (belongs) {
       // Into the first page whose last row is older (the list is ordered by activity). Older than every loaded row:
       // only when the list is fully loaded, otherwise it comes with a later page.

@@ -1,5 +1,5 @@
 // Server events → cache, and the resync after a reconnect.
-import type { QueryClient } from "@tanstack/react-query";
+import type { InfiniteData, QueryClient } from "@tanstack/react-query";
 import { conversationsChangedSince } from "../api/adapters";
 import { listMessages, type ConversationFilters } from "../api/endpoints";
 import type { CardDisplay, ServerEvent } from "../api/types";
@@ -35,6 +35,16 @@ export type ResyncDeps = {
 
 const defaultResyncDeps: ResyncDeps = { changedSince: conversationsChangedSince, messages: listMessages };
 
+/** Load a list or thread again from its first page only. Invalidating an infinite query refetches every page it
+ * holds, one after the other — a hundred requests for an inbox scrolled to 10,000 rows; after a gap too big to
+ * stitch, the newest page is what matters (older ones load again on scrolling). */
+export function reloadFromFirstPage(qc: QueryClient, queryKey: readonly unknown[]): Promise<void> {
+  for (const [key, data] of qc.getQueriesData<InfiniteData<unknown>>({ queryKey })) {
+    if (data && data.pages.length > 1) qc.setQueryData(key, { pages: data.pages.slice(0, 1), pageParams: data.pageParams.slice(0, 1) });
+  }
+  return qc.invalidateQueries({ queryKey });
+}
+
 /** What happened while the socket was down: changed conversations go into every list, and each open thread gets its
  * newest messages again (new ones and changed statuses). Falls back to refetching when the gap is too big. */
 export async function resync(qc: QueryClient, since: string, deps: ResyncDeps = defaultResyncDeps): Promise<void> {
@@ -47,7 +57,7 @@ export async function resync(qc: QueryClient, since: string, deps: ResyncDeps = 
     tasks.push(
       deps.changedSince(from, { is_archived }).then(({ conversations, complete }) => {
         conversations.forEach((c) => upsertConversation(qc, c));
-        if (!complete) return qc.invalidateQueries({ queryKey: qk.allConversations });
+        if (!complete) return reloadFromFirstPage(qc, qk.allConversations);
       }),
     );
   }
@@ -68,7 +78,7 @@ export async function resync(qc: QueryClient, since: string, deps: ResyncDeps = 
         // More than a page arrived: the gap cannot be stitched, load the thread again.
         const oldestFetched = page.results[page.results.length - 1];
         if (page.next && newest && oldestFetched && oldestFetched.timestamp > newest.timestamp) {
-          return qc.invalidateQueries({ queryKey: qk.thread(id) });
+          return reloadFromFirstPage(qc, qk.thread(id));
         }
       }),
     );

@@ -2,7 +2,7 @@ import { QueryClient } from "@tanstack/react-query";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Paginated, Conversation, Message } from "../api/types";
 import { conversation, message } from "../test/factories";
-import { threadMessages, type ConversationPages, type ThreadData } from "./cache";
+import { threadMessages, upsertConversation, type ConversationPages, type ThreadData } from "./cache";
 import { resync } from "./events";
 import { qk } from "./keys";
 import { backoffDelay, LiveConnection } from "./live";
@@ -168,5 +168,44 @@ describe("resync after a reconnect", () => {
     expect(list[0].unread_count).toBe(1);
     const thread = threadMessages(qc.getQueryData(qk.thread(2)));
     expect(thread.map((m) => m.id)).toEqual([10, 11]);
+  });
+
+  it("after a gap too big to stitch, lists and threads load again from their first page only", async () => {
+    const qc = new QueryClient();
+    const page = (n: number, next: string | null) => ({ next, previous: null, results: [conversation({ id: 100 + n })] });
+    qc.setQueryData<ConversationPages>(qk.conversations({}), {
+      pages: [page(1, "c2"), page(2, "c3"), page(3, null)],
+      pageParams: [undefined, "c2", "c3"],
+    });
+    const changedSince = vi.fn(async () => ({ conversations: [], complete: false }));
+    const messages = vi.fn(async (): Promise<Paginated<Message>> => ({ next: null, previous: null, results: [] }));
+
+    await resync(qc, "2026-01-01T10:00:00Z", { changedSince, messages });
+
+    const list = qc.getQueryData<ConversationPages>(qk.conversations({}))!;
+    expect(list.pages).toHaveLength(1);
+    expect(list.pageParams).toEqual([undefined]);
+    expect(qc.getQueryState(qk.conversations({}))?.isInvalidated).toBe(true);
+  });
+
+  it("a conversation that changed moves to where it belongs; pages without it keep their identity", () => {
+    const qc = new QueryClient();
+    const rows = (ids: number[], minutesAgo: number[]) =>
+      ids.map((id, i) => conversation({ id, last_message_at: new Date(Date.UTC(2026, 0, 2) - minutesAgo[i] * 60000).toISOString() }));
+    const data: ConversationPages = {
+      pages: [
+        { next: "c2", previous: null, results: rows([1, 2], [1, 2]) },
+        { next: "c3", previous: null, results: rows([3, 4], [3, 4]) },
+        { next: null, previous: null, results: rows([5, 6], [5, 6]) },
+      ],
+      pageParams: [undefined, "c2", "c3"],
+    };
+    qc.setQueryData(qk.conversations({}), data);
+    const before = qc.getQueryData<ConversationPages>(qk.conversations({}))!;
+    const moved = { ...before.pages[1].results[1], last_message_at: "2026-01-02T00:00:00Z" };
+    upsertConversation(qc, moved);
+    const after = qc.getQueryData<ConversationPages>(qk.conversations({}))!;
+    expect(after.pages.map((p) => p.results.map((c) => c.id))).toEqual([[4, 1, 2], [3], [5, 6]]);
+    expect(after.pages[2]).toBe(before.pages[2]);
   });
 });

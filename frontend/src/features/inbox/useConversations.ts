@@ -15,6 +15,10 @@ export function useConversations(filters: ConversationFilters) {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => cursorOf(last.next),
     staleTime: 60_000,
+    // The lists are kept current by the WebSocket and the resync after a reconnect. A stale list of one page is
+    // fetched again when the inbox mounts; a long one is not — that would refetch every page it holds, one after
+    // the other (a hundred requests at 10,000 rows).
+    refetchOnMount: (query) => (query.state.data?.pages.length ?? 0) <= 1,
   });
   const data = query.data;
   const rows: Conversation[] = useMemo(() => data?.pages.flatMap((page) => page.results) ?? [], [data]);
