@@ -299,8 +299,10 @@ test(`the ${THREAD.toLocaleString("en")}-message thread opens at the newest mess
   expect(back.prepends).toBe(PAGES_BACK);
   expect(loaded, "one page per prepend: no runaway loading").toBe(50 * (PAGES_BACK + 1));
   expect(back.unmeasured).toBe(0);
-  // The screen stayed on what it showed before the last page came (#19601 for 20,000): the older rows are above it.
-  expect(back.oldestShown).toBeLessThanOrEqual(THREAD - 50 * PAGES_BACK + 1);
+  // The screen stays near what it showed when the last page came (#19601 for 20,000), the older rows above it. A few
+  // rows of slack: where the last scroll step stopped depends on frame timing (seen: #19605 on a loaded machine), not
+  // on the windowing; a thread that did not scroll back page by page ends far below.
+  expect(back.oldestShown).toBeLessThanOrEqual(THREAD - 50 * PAGES_BACK + 20);
   expect(back.maxDrift, "what was on screen stays in place when older messages are prepended").toBeLessThan(80);
   expectSmooth(scrolling, "thread scroll back");
 });
