@@ -14,3 +14,12 @@ def client_ip(request: HttpRequest) -> str | None:
         if forwarded:
             return forwarded.split(",")[-1].strip() or None
     return request.META.get("REMOTE_ADDR") or None
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A `Retry-After` header's delay in seconds (never negative), or None when absent or not a number of seconds
+    (the HTTP-date form is not used by the vendors we call)."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None

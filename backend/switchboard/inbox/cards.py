@@ -9,7 +9,7 @@ the adapters know nothing of where it came from:
 * `caption` — the whole card as one text, at most `CAPTION_LIMIT` characters, the tightest of the platforms (a
   WhatsApp caption): sent with the first image, or alone when there is none;
 * `images` — signed image URLs, cover first; absolute (PUBLIC_BASE_URL) when a platform must fetch them, and
-  empty when it cannot (inbox/outbound.py: `listing_card`);
+  empty when it cannot (inbox/sendable.py: `listing_card`);
 * `buttons` — what the customer can answer with: a title and the reply id the platform sends back when pressed;
 * `snapshot` — what the owner of the card stores with the message to render it again later (JSON; only that owner
   reads it back), e.g. when the listing has been deleted since.

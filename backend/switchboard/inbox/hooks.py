@@ -75,8 +75,8 @@ LISTING_CARD = Hook(
     ("organization_id", "listing_id", "snapshot", "absolute"),
     "The `inbox.cards.Card` of a listing of the organization, or None. `snapshot` is the one stored with the message "
     "(`Card.snapshot`, or None): the card of a listing deleted since is rebuilt from it. `absolute`: image URLs a "
-    "platform can fetch (PUBLIC_BASE_URL). Asked when an agent sends a listing (inbox/services/outbound.py) and at "
-    "send time by every adapter (inbox/outbound.py: `listing_card`).",
+    "platform can fetch (PUBLIC_BASE_URL). Asked when an agent sends a listing (inbox/services/sending.py) and at "
+    "send time by every adapter (inbox/sendable.py: `listing_card`).",
 )
 
 DEMO_SEED = Hook(

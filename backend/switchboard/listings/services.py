@@ -43,7 +43,7 @@ from switchboard.inbox.models import (
     MessageKind,
     MessageStatus,
 )
-from switchboard.inbox.services import outbound
+from switchboard.inbox.services import sending
 from switchboard.listings import cards, selectors
 from switchboard.listings.models import ContactIndex, ImageSource, Listing, ListingImage
 
@@ -424,7 +424,7 @@ def listing_card_send(
     (`SendRefused`, a Conflict; ValidationError) are the same as sending the listing from the conversation."""
     ensure_owned(organization, listing)
     ensure_owned(organization, conversation)
-    return outbound.message_send(organization=organization, conversation=conversation, by=by, listing_id=listing.pk)
+    return sending.message_send(organization=organization, conversation=conversation, by=by, listing_id=listing.pk)
 
 
 def listing_auto_display_pop(*, organization: Organization, listing: Listing) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@
 * Body builders for Messenger / Instagram (`messenger_body`, `mark_seen_body`) and WhatsApp Cloud (`cloud_body`,
   `cloud_read_body`). Listing cards come from `switchboard.listings.cards` (the outbound service builds them).
 
-Every Messenger / Instagram send carries `metadata = "switchboard:msg:<id>"` (inbox/outbound.py): Meta echoes it back
+Every Messenger / Instagram send carries `metadata = "switchboard:msg:<id>"` (inbox/sendable.py): Meta echoes it back
 (`message_echoes`), so the inbound side recognises its own message even before the send task has stored the `mid`.
 """
 
@@ -160,59 +160,3 @@ MESSENGER_ATTACHMENT_TYPES = {"image": "image", "sticker": "image", "video": "vi
 
 def messenger_attachment(kind: str, url: str) -> dict[str, Any]:
     return {"attachment": {"type": MESSENGER_ATTACHMENT_TYPES.get(kind, "file"), "payload": {"url": url}}}
-
-
-# --- WhatsApp Cloud -------------------------------------------------------------------------------------------------
-CLOUD_MEDIA_TYPES = {"image", "video", "audio", "document", "sticker"}
-CLOUD_CAPTIONED = {"image", "video", "document"}
-
-
-def cloud_body(*, to: str, content: dict[str, Any], reply_to: str = "") -> dict[str, Any]:
-    """`content` is the typed part: {"type": "text", "text": {...}} etc."""
-    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **content}
-    if reply_to:
-        body["context"] = {"message_id": reply_to}
-    return body
-
-
-def cloud_text(text: str) -> dict[str, Any]:
-    return {"type": "text", "text": {"body": text, "preview_url": "http://" in text or "https://" in text}}
-
-
-def cloud_media(kind: str, media_id: str, *, caption: str = "", filename: str = "") -> dict[str, Any]:
-    kind = kind if kind in CLOUD_MEDIA_TYPES else "document"
-    part: dict[str, Any] = {"id": media_id}
-    if caption and kind in CLOUD_CAPTIONED:
-        part["caption"] = caption
-    if filename and kind == "document":
-        part["filename"] = filename
-    return {"type": kind, kind: part}
-
-
-def cloud_template(template: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "template",
-        "template": {
-            "name": template["name"],
-            "language": {"code": template["language"]},
-            **({"components": template["components"]} if template.get("components") else {}),
-        },
-    }
-
-
-def cloud_read_body(wamid: str) -> dict[str, Any]:
-    return {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
-
-
-def cloud_upload(client: GraphClient, phone_number_id: str, *, data: bytes, mime_type: str, filename: str) -> str:
-    """Upload media for sending (`POST /{phone-number-id}/media`); the media id. Raises GraphError."""
-    answer = client.request(
-        "POST",
-        f"{phone_number_id}/media",
-        data={"messaging_product": "whatsapp", "type": mime_type},
-        files={"file": (filename or "file", data, mime_type or "application/octet-stream")},
-    )
-    media_id = answer.get("id")
-    if not media_id:
-        raise GraphError("The media upload answered without an id")
-    return str(media_id)

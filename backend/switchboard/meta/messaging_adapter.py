@@ -9,7 +9,7 @@ from typing import Any
 from switchboard.inbox.events import InboundEvent
 from switchboard.meta.adapter import MetaWebhookAdapter
 from switchboard.meta.messaging import MessagingWebhook, iter_messaging, parse_messaging_event
-from switchboard.meta.outbound import MessagingOutboundMixin
+from switchboard.meta.page_send import MessagingOutboundMixin
 from switchboard.platforms.delivery import Delivery
 from switchboard.platforms.models import PlatformAccount
 from switchboard.platforms.routing import accounts_by_external_id

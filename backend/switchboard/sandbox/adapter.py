@@ -4,7 +4,7 @@ A send is checked as a vendor would check it (the file must be stored, the listi
 with a generated platform message id, and then the simulated platform answers through `simulation.py`: statuses
 sent → delivered → read after realistic delays, and, when the account's `settings.simulate_replies` is true, a
 scripted customer reply — all stored through MessageService, as a webhook would be. The message itself goes the
-normal outbound path (inbox/services/outbound.py: rate limit, statuses, events); only the vendor is missing.
+normal outbound path (inbox/services/sending.py: rate limit, statuses, events); only the vendor is missing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from switchboard.inbox import outbound
+from switchboard.inbox import sendable
 from switchboard.inbox.events import InboundEvent
 from switchboard.inbox.media import MediaFailed
 from switchboard.inbox.models import Attachment, Message
@@ -56,17 +56,17 @@ class SandboxAdapter:
 
     # --- outbound ---------------------------------------------------------------------------------------------------
     def send(self, message: Message) -> SendResult:
-        content = outbound.content_of(message)
+        content = sendable.content_of(message)
         if content.is_listing:
-            card = outbound.listing_card(message)
+            card = sendable.listing_card(message)
             if card is None:
                 return SendResult.failure("listing_missing", "The listing of this card no longer exists.")
             what = f"listing card {card.title!r} with {len(card.images)} image(s)"
         elif content.is_media:
             try:
                 # A vendor downloads the file: so does the sandbox, so a message whose file is gone fails here too.
-                size = len(outbound.media_bytes(content.attachment))
-            except outbound.MediaUnavailable as exc:
+                size = len(sendable.media_bytes(content.attachment))
+            except sendable.MediaUnavailable as exc:
                 return SendResult.failure("media_unavailable", str(exc))
             what = f"{content.attachment.kind} of {size} bytes"
         elif content.is_template:

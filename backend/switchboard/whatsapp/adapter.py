@@ -1,8 +1,8 @@
 """WhatsApp adapters for the three providers: Cloud API (Meta), Twilio, and WhatsApp-Web bridges.
 
 Inbound: route / verify / parse (parsers/). Outbound and sync: send / mark_read / fetch_history / check_health, with
-the vendor calls in client.py (Twilio, bridges) and meta/messages.py (Cloud API). For the API's account pages:
-`list_templates(account)` (Cloud API, Twilio: the approved templates, meta/templates.py's shape) and
+the vendor calls in twilio_api.py, bridge_api.py and cloud_api.py (on meta's Graph client). For the API's account
+pages: `list_templates(account)` (Cloud API, Twilio: the approved templates, meta/templates.py's shape) and
 `check_connection(account)` (the connection test, where the sync's `check_health` is not the same call: Twilio and
 bridges), both raising PlatformError with the vendor's answer classified.
 """
@@ -21,18 +21,17 @@ from django.http import HttpRequest, HttpResponse
 from twilio.request_validator import RequestValidator
 
 from switchboard.common.phones import normalize_phone
-from switchboard.inbox import outbound
+from switchboard.inbox import sendable
 from switchboard.inbox.events import InboundEvent
 from switchboard.inbox.models import Contact, Message, MessageKind
 from switchboard.meta import messages as graph_messages
-from switchboard.meta import templates as meta_templates
 from switchboard.meta.adapter import MetaWebhookAdapter
 from switchboard.meta.graph import GraphClient, GraphError
 from switchboard.platforms.delivery import FORM, Delivery
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.registry import PlatformError, SendResult, WebhookRejected
 from switchboard.platforms.routing import accounts_by_external_id
-from switchboard.whatsapp import cards, client
+from switchboard.whatsapp import bridge_api, cards, cloud_api, twilio_api
 from switchboard.whatsapp import media as whatsapp_media
 from switchboard.whatsapp.parsers import bridge, cloud, twilio
 
@@ -70,35 +69,33 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
             graph = GraphClient(account.credential("access_token"))
         except GraphError as exc:
             return graph_messages.classify(exc)
-        content = outbound.content_of(message)
+        content = sendable.content_of(message)
         if content.is_listing:
-            card = outbound.listing_card(message)
+            card = sendable.listing_card(message)
             if card is None:
                 return _LISTING_GONE
             return graph_messages.graph_post(graph, f"{account.external_id}/messages", cards.cloud_card(card, to=to))
         if content.is_template:
-            typed = graph_messages.cloud_template(content.template)
+            typed = cloud_api.cloud_template(content.template)
         elif content.is_media:
             attachment = content.attachment
             try:
                 # Uploaded to Meta and sent by id: no public link to our media is needed.
-                media_id = graph_messages.cloud_upload(
+                media_id = cloud_api.cloud_upload(
                     graph,
                     account.external_id,
-                    data=outbound.media_bytes(attachment),
+                    data=sendable.media_bytes(attachment),
                     mime_type=attachment.mime_type,
                     filename=attachment.filename,
                 )
-            except outbound.MediaUnavailable as exc:
+            except sendable.MediaUnavailable as exc:
                 return SendResult.failure("media_unavailable", str(exc))
             except GraphError as exc:
                 return graph_messages.classify(exc)
-            typed = graph_messages.cloud_media(
-                attachment.kind, media_id, caption=message.text, filename=attachment.filename
-            )
+            typed = cloud_api.cloud_media(attachment.kind, media_id, caption=message.text, filename=attachment.filename)
         else:
-            typed = graph_messages.cloud_text(message.text)
-        body = graph_messages.cloud_body(to=to, content=typed, reply_to=message.reply_to_platform_id)
+            typed = cloud_api.cloud_text(message.text)
+        body = cloud_api.cloud_body(to=to, content=typed, reply_to=message.reply_to_platform_id)
         return graph_messages.graph_post(graph, f"{account.external_id}/messages", body)
 
     def mark_read(self, message: Message) -> SendResult:
@@ -107,7 +104,7 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
             graph = GraphClient(account.credential("access_token"))
         except GraphError as exc:
             return graph_messages.classify(exc)
-        body = graph_messages.cloud_read_body(message.platform_message_id or "")
+        body = cloud_api.cloud_read_body(message.platform_message_id or "")
         return graph_messages.graph_call(graph, "POST", f"{account.external_id}/messages", json=body)
 
     def fetch_history(self, account: PlatformAccount, since: datetime | None) -> Iterable[InboundEvent]:
@@ -128,7 +125,7 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
         """The WhatsApp Business Account's approved templates (`business_account_id`)."""
         try:
             graph = GraphClient(account.credential("access_token"))
-            return meta_templates.cloud_templates(graph, account.business_account_id)
+            return cloud_api.cloud_templates(graph, account.business_account_id)
         except GraphError as exc:
             raise PlatformError(graph_messages.classify(exc)) from exc
 
@@ -158,7 +155,7 @@ class WhatsAppTwilioAdapter:
         ours = "From" if twilio.is_status_callback(dict(params)) else "To"
         sid = account.credential("account_sid")
         replaced = [
-            (name, client.twilio_address(account.external_id) if name == ours else (sid or value))
+            (name, twilio_api.twilio_address(account.external_id) if name == ours else (sid or value))
             if name in (ours, "AccountSid")
             else (name, value)
             for name, value in params
@@ -204,48 +201,48 @@ class WhatsAppTwilioAdapter:
     # --- outbound: the Messages API --------------------------------------------------------------------------------
     def send(self, message: Message) -> SendResult:
         account = message.platform_account
-        form: dict[str, Any] = {"To": client.twilio_address(_recipient_number(message.conversation.contact))}
-        content = outbound.content_of(message)
+        form: dict[str, Any] = {"To": twilio_api.twilio_address(_recipient_number(message.conversation.contact))}
+        content = sendable.content_of(message)
         if content.is_template:
             # Twilio sends approved WhatsApp templates as Content Templates: the template name is the Content SID.
             form["ContentSid"] = content.template["name"]
-            variables = client.twilio_content_variables(content.template)
+            variables = twilio_api.twilio_content_variables(content.template)
             if variables:
                 form["ContentVariables"] = json.dumps(variables)
         elif content.is_listing:
-            card = outbound.listing_card(message)
+            card = sendable.listing_card(message)
             if card is None:
                 return _LISTING_GONE
             form.update(cards.twilio_card(card))
         elif content.is_media:
             try:
-                form["MediaUrl"] = [outbound.media_public_url(content.attachment)]
-            except outbound.MediaUnavailable as exc:
+                form["MediaUrl"] = [sendable.media_public_url(content.attachment)]
+            except sendable.MediaUnavailable as exc:
                 return SendResult.failure("media_unavailable", str(exc))
             if message.text:
                 form["Body"] = message.text
         else:
             form["Body"] = message.text
-        return client.twilio_send(account, form)
+        return twilio_api.twilio_send(account, form)
 
     def fetch_history(self, account: PlatformAccount, since: datetime | None) -> Iterable[InboundEvent]:
         try:
-            yield from client.twilio_history(account, since)
-        except client.TwilioError as exc:
+            yield from twilio_api.twilio_history(account, since)
+        except twilio_api.TwilioError as exc:
             raise PlatformError(exc.result) from exc
 
     def check_connection(self, account: PlatformAccount) -> dict[str, Any]:
         """`GET Accounts/{sid}.json`: the Account SID and auth token work, and the account is active."""
         try:
-            return client.twilio_account_check(account)
-        except client.TwilioError as exc:
+            return twilio_api.twilio_account_check(account)
+        except twilio_api.TwilioError as exc:
             raise PlatformError(exc.result) from exc
 
     def list_templates(self, account: PlatformAccount) -> list[dict[str, Any]]:
         """The Content API templates WhatsApp approved; `name` is the Content SID a template send takes."""
         try:
-            return client.twilio_templates(account)
-        except client.TwilioError as exc:
+            return twilio_api.twilio_templates(account)
+        except twilio_api.TwilioError as exc:
             raise PlatformError(exc.result) from exc
 
 
@@ -316,47 +313,47 @@ class WhatsAppBridgeAdapter:
     # --- outbound: the bridge's HTTP API (WAHA) ---------------------------------------------------------------------
     def send(self, message: Message) -> SendResult:
         account = message.platform_account
-        chat_id = client.bridge_chat_id(message.conversation.contact.external_id)
-        content = outbound.content_of(message)
+        chat_id = bridge_api.bridge_chat_id(message.conversation.contact.external_id)
+        content = sendable.content_of(message)
         if content.is_template:
             return SendResult.failure("unsupported", "Templates are for WhatsApp Business API numbers; send text.")
         if content.is_listing:
-            card = outbound.listing_card(message)
+            card = sendable.listing_card(message)
             if card is None:
                 return _LISTING_GONE
-            return client.bridge_post(account, *cards.bridge_card(card, chat_id=chat_id))
+            return bridge_api.bridge_post(account, *cards.bridge_card(card, chat_id=chat_id))
         if content.is_media:
             attachment = content.attachment
             try:
-                data = outbound.media_bytes(attachment)
-            except outbound.MediaUnavailable as exc:
+                data = sendable.media_bytes(attachment)
+            except sendable.MediaUnavailable as exc:
                 return SendResult.failure("media_unavailable", str(exc))
-            endpoint = client.BRIDGE_MEDIA_ENDPOINTS.get(attachment.kind, "sendFile")
+            endpoint = bridge_api.BRIDGE_MEDIA_ENDPOINTS.get(attachment.kind, "sendFile")
             body: dict[str, Any] = {
                 "chatId": chat_id,
-                "file": client.bridge_file(data, mime_type=attachment.mime_type, filename=attachment.filename),
+                "file": bridge_api.bridge_file(data, mime_type=attachment.mime_type, filename=attachment.filename),
             }
             if message.text and attachment.kind != MessageKind.AUDIO:
                 body["caption"] = message.text
-            return client.bridge_post(account, endpoint, body)
+            return bridge_api.bridge_post(account, endpoint, body)
         body = {"chatId": chat_id, "text": message.text}
         if message.reply_to_platform_id:
             body["reply_to"] = message.reply_to_platform_id
-        return client.bridge_post(account, "sendText", body)
+        return bridge_api.bridge_post(account, "sendText", body)
 
     def mark_read(self, message: Message) -> SendResult:
-        chat_id = client.bridge_chat_id(message.conversation.contact.external_id)
-        return client.bridge_post(message.platform_account, "sendSeen", {"chatId": chat_id})
+        chat_id = bridge_api.bridge_chat_id(message.conversation.contact.external_id)
+        return bridge_api.bridge_post(message.platform_account, "sendSeen", {"chatId": chat_id})
 
     def fetch_history(self, account: PlatformAccount, since: datetime | None) -> Iterable[InboundEvent]:
         return []  # the phone is the history: a bridge delivers everything through its callbacks
 
     def check_health(self, account: PlatformAccount) -> dict[str, Any]:
-        return client.bridge_health(account)
+        return bridge_api.bridge_health(account)
 
     def check_connection(self, account: PlatformAccount) -> dict[str, Any]:
         """The session's state, with a refused API key classified (needs_reconnect) as a send's would be."""
         try:
-            return client.bridge_connection(account)
-        except client.BridgeError as exc:
+            return bridge_api.bridge_connection(account)
+        except bridge_api.BridgeError as exc:
             raise PlatformError(exc.result) from exc

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from switchboard.common.errors import exception_handler
 from switchboard.common.exceptions import ApplicationError, Conflict, NotFound
 from switchboard.inbox.models import Conversation
-from switchboard.inbox.services.outbound import SendRefused
+from switchboard.inbox.services.sending import SendRefused
 
 
 def answer(exc: Exception) -> tuple[int, dict]:

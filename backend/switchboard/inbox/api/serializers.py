@@ -17,7 +17,7 @@ from switchboard.common.serializer_fields import URIOrNullField
 from switchboard.inbox import selectors
 from switchboard.inbox.media import attachment_urls
 from switchboard.inbox.models import Attachment, Contact, Conversation, Message
-from switchboard.inbox.outbound import Window, messaging_window_state
+from switchboard.inbox.sendable import Window, messaging_window_state
 from switchboard.platforms.models import PlatformAccount
 
 
@@ -91,7 +91,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         }
 
     def to_representation(self, instance: Conversation) -> dict[str, Any]:
-        # One reading of the clock for both window fields (inbox/outbound.py decides them: one rule).
+        # One reading of the clock for both window fields (inbox/sendable.py decides them: one rule).
         self._window_state = messaging_window_state(instance)
         return super().to_representation(instance)
 

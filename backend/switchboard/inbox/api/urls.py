@@ -1,9 +1,9 @@
-"""/api/messages/: conversations/ and messages/ of the caller's organization, and sending (api/outbound.py)."""
+"""/api/messages/: conversations/ and messages/ of the caller's organization, and sending (api/send_views.py)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from switchboard.inbox.api.outbound import ConversationMessageSendView, MessageRetryView
+from switchboard.inbox.api.send_views import ConversationMessageSendView, MessageRetryView
 from switchboard.inbox.api.views import ConversationViewSet, MessageViewSet
 
 router = SimpleRouter()

@@ -29,6 +29,7 @@ import certifi
 import urllib3
 from django.conf import settings
 
+from switchboard.common.http import retry_after_seconds
 from switchboard.inbox.media.errors import (
     MediaError,
     MediaFailed,
@@ -74,13 +75,6 @@ class Fetched:
         return cls(spool, len(data), hashlib.sha256(data).hexdigest(), content_type)
 
 
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
-
-
 def media_fetch(url: str, *, headers: dict[str, str] | None = None, policy: MediaPolicy | None = None) -> Fetched:
     """GET `url` under the policy (allow list, address checks on every hop, size limit). Raises MediaRejected,
     MediaNotFound, MediaFailed or MediaTransientError."""
@@ -117,7 +111,7 @@ def _status_error(status: int, retry_after: str | None) -> MediaError:
         return MediaNotFound(f"the media server answered HTTP {status}", status=status)
     if status in _TRANSIENT_STATUSES or status >= 500:
         return MediaTransientError(
-            f"the media server answered HTTP {status}", status=status, retry_after=_retry_after(retry_after)
+            f"the media server answered HTTP {status}", status=status, retry_after=retry_after_seconds(retry_after)
         )
     if status in (401, 403):
         return MediaFailed(f"the media server refused our credentials (HTTP {status})", status=status)

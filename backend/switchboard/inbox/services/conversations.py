@@ -1,5 +1,5 @@
 """What agents do to conversations and messages: archive, unarchive, mark read or unread, toggle the AI assistant.
-Reading also sends the customer a read receipt, asynchronously (outbound.read_receipt_on_commit).
+Reading also sends the customer a read receipt, asynchronously (sending.read_receipt_on_commit).
 
 Every function writes inside `transaction.atomic()` and registers its WebSocket events with
 `realtime.send_event_on_commit`; the payload is serialized after the commit, from the committed row, with the same
@@ -29,7 +29,7 @@ from switchboard.accounts.models import Organization, User
 from switchboard.accounts.tenancy import ensure_owned, member_user_ids
 from switchboard.inbox import realtime, selectors
 from switchboard.inbox.models import Conversation, Direction, Message
-from switchboard.inbox.services import outbound
+from switchboard.inbox.services import sending
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def conversation_mark_all_read(
             _conversations_updated_on_commit([(conversation.pk, organization_id)])
         if marked:
             # The customer sees it was read (WhatsApp blue ticks, Messenger "seen"), sent after the commit.
-            outbound.read_receipt_on_commit(conversation=conversation)
+            sending.read_receipt_on_commit(conversation=conversation)
     return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
 
 
@@ -221,7 +221,7 @@ def message_mark_read(*, organization: Organization | int, message: Message, by:
                 Conversation.objects.filter(pk=message.conversation_id, unread_count__gt=0).update(
                     unread_count=F("unread_count") - 1, updated_at=now
                 )
-                outbound.read_receipt_on_commit(conversation=message.conversation, message_id=message.pk)
+                sending.read_receipt_on_commit(conversation=message.conversation, message_id=message.pk)
             realtime.message_event_on_commit(organization_id, message.pk)
             _conversations_updated_on_commit([(message.conversation_id, organization_id)])
     return selectors.message_get(organization=organization_id, pk=message.pk)

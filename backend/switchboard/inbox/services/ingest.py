@@ -41,7 +41,7 @@ from switchboard.inbox.models import (
     MessageKind,
     MessageStatus,
 )
-from switchboard.inbox.outbound import message_id_from_metadata
+from switchboard.inbox.sendable import message_id_from_metadata
 from switchboard.platforms.models import Platform, PlatformAccount
 
 logger = logging.getLogger(__name__)

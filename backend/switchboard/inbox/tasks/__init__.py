@@ -4,4 +4,4 @@ Celery's autodiscovery imports `<app>.tasks`; importing every submodule here is 
 worker (services import them lazily, which a worker never does before it receives one).
 """
 
-from switchboard.inbox.tasks import media, outbound, sync  # noqa: F401
+from switchboard.inbox.tasks import media, sending, sync  # noqa: F401

@@ -18,7 +18,7 @@ from django.utils import timezone
 from conftest import client_for
 from switchboard.accounts.models import Role
 from switchboard.inbox.models import Attachment, Conversation, Message, MessageStatus
-from switchboard.inbox.services import outbound
+from switchboard.inbox.services import sending
 from switchboard.inbox.tests.conftest import create_message
 from switchboard.inbox.tests.outbound_support import conversation_for, jpeg_bytes
 from switchboard.platforms.models import Platform, Provider
@@ -212,16 +212,16 @@ def test_losing_the_race_on_the_constraint_returns_the_winner(
     conversation = conversation_for(wa_cloud_account)
     winner = create_message(conversation, "first", direction="outbound", client_key=KEY, platform_message_id=None,
                             status=MessageStatus.QUEUED)  # fmt: skip
-    real = outbound._message_of_key
+    real = sending._message_of_key
     calls = []
 
     def missed_once(*args, **kwargs):
         calls.append(args)
         return None if len(calls) == 1 else real(*args, **kwargs)
 
-    monkeypatch.setattr(outbound, "_message_of_key", missed_once)
+    monkeypatch.setattr(sending, "_message_of_key", missed_once)
     with captured_broadcasts() as events, django_capture_on_commit_callbacks(execute=True):
-        outcome = outbound.message_send_outcome(organization=conversation.organization_id, conversation=conversation,
+        outcome = sending.message_send_outcome(organization=conversation.organization_id, conversation=conversation,
                                                 by=agent, text="first", client_key=KEY)  # fmt: skip
 
     assert (outcome.created, outcome.message.pk) == (False, winner.pk)
@@ -245,7 +245,7 @@ def test_concurrent_requests_with_one_key_store_one_message(require_postgres, ma
     def send() -> None:
         try:
             barrier.wait()
-            outcomes.append(outbound.message_send_outcome(organization=org.pk, conversation=conversation, by=agent,
+            outcomes.append(sending.message_send_outcome(organization=org.pk, conversation=conversation, by=agent,
                                                           text="race", client_key=KEY))  # fmt: skip
         except Exception as exc:  # reported below
             errors.append(exc)

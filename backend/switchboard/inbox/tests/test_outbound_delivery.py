@@ -16,8 +16,8 @@ from celery.exceptions import Retry
 
 from switchboard.inbox.api.serializers import MessageSerializer
 from switchboard.inbox.models import Attachment, Direction, Message, MessageKind
-from switchboard.inbox.services import outbound
-from switchboard.inbox.tasks.outbound import send_message_task
+from switchboard.inbox.services import sending
+from switchboard.inbox.tasks.sending import send_message_task
 from switchboard.inbox.tests.conftest import create_message
 from switchboard.inbox.tests.outbound_support import (
     IGSID,
@@ -98,7 +98,7 @@ def test_cloud_text_is_sent_then_delivered_and_read_by_status_webhooks(
 def test_cloud_429_then_success_is_retried_with_backoff(
     fake_vendor, agent_client, wa_cloud_account, django_capture_on_commit_callbacks, settings, caplog
 ):
-    caplog.set_level("INFO", logger="switchboard.inbox.services.outbound")
+    caplog.set_level("INFO", logger="switchboard.inbox.services.sending")
     settings.SEND_RETRY_BACKOFF_SECONDS = 0.2
     fake_vendor.on("POST", CLOUD_MESSAGES, graph_error(130429, "Rate limit hit", status=429), cloud_sent("wamid.2"))
     sent = send(agent_client, django_capture_on_commit_callbacks, conversation_for(wa_cloud_account), {"text": "hi"})
@@ -151,7 +151,7 @@ def test_worker_retries_count_down_1_2_4_8_seconds(fake_vendor, wa_cloud_account
     settings.SEND_RETRY_BACKOFF_SECONDS = 1
     fake_vendor.on("POST", CLOUD_MESSAGES, graph_error(80007, "Rate limit", status=400))
     conversation = conversation_for(wa_cloud_account)
-    message = outbound.message_send(organization=conversation.organization_id, conversation=conversation, by=agent,
+    message = sending.message_send(organization=conversation.organization_id, conversation=conversation, by=agent,
                                     text="hi")  # fmt: skip
     countdowns = []
     for attempt in range(1, 5):
@@ -367,7 +367,7 @@ def test_an_echo_stored_as_its_own_copy_is_folded_into_our_message(fake_vendor, 
     comes back with the same id keeps our row and drops the copy."""
     fake_vendor.on("POST", MESSENGER_MESSAGES, graph_sent("m_TWIN"))
     conversation = conversation_for(messenger_account, external_id=PSID)
-    ours = outbound.message_send(organization=conversation.organization_id, conversation=conversation, by=agent,
+    ours = sending.message_send(organization=conversation.organization_id, conversation=conversation, by=agent,
                                  text="Card")  # fmt: skip
     twin = create_message(conversation, "something else", direction=Direction.OUTBOUND, platform_message_id="m_TWIN",
                           payload={"echo": True})  # fmt: skip
@@ -503,9 +503,9 @@ def test_the_account_rate_limit_makes_sends_wait_their_turn(
 
 def test_account_rate_limit_setting_and_default(settings):
     settings.SEND_RATE_LIMIT_PER_SECOND = 80
-    assert outbound.account_rate_limit(PlatformAccount(settings={})) == 80
-    assert outbound.account_rate_limit(PlatformAccount(settings={"rate_limit_per_second": 5})) == 5
-    assert outbound.account_rate_limit(PlatformAccount(settings={"rate_limit_per_second": True})) == 80
+    assert sending.account_rate_limit(PlatformAccount(settings={})) == 80
+    assert sending.account_rate_limit(PlatformAccount(settings={"rate_limit_per_second": 5})) == 5
+    assert sending.account_rate_limit(PlatformAccount(settings={"rate_limit_per_second": True})) == 80
 
 
 # --- read receipts ----------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from switchboard.inbox.models import Message
-from switchboard.inbox.services import outbound
+from switchboard.inbox.services import sending
 from switchboard.inbox.tests.outbound_support import conversation_for, send
 from switchboard.platforms.registry import SendResult
 
@@ -30,7 +30,7 @@ def test_a_refused_connection_reads_as_a_sentence_and_keeps_the_detail(
 ):
     settings.GRAPH_API_BASE = f"http://127.0.0.1:{closed_port()}"
     settings.SEND_EAGER_RETRY_MAX_WAIT_SECONDS = 0  # one attempt, no in-process backoff
-    caplog.set_level("WARNING", logger="switchboard.inbox.services.outbound")
+    caplog.set_level("WARNING", logger="switchboard.inbox.services.sending")
 
     sent = send(agent_client, django_capture_on_commit_callbacks, conversation_for(wa_cloud_account), {"text": "hi"})
 
@@ -82,7 +82,7 @@ def test_a_retry_and_a_later_success_clear_the_detail(
     assert (message.status, message.error_detail) == ("failed", "HTTP 503")
 
     with django_capture_on_commit_callbacks(execute=True):
-        outbound.message_retry(organization=message.organization_id, message=message, by=None)
+        sending.message_retry(organization=message.organization_id, message=message, by=None)
 
     message.refresh_from_db()
     assert (message.status, message.platform_message_id) == ("sent", "wamid.LATER")

@@ -317,9 +317,9 @@ def test_auto_display_returns_and_clears_the_notice(
 
 
 def test_send_card_into_a_conversation(agent_client, listing, org, make_account, make_org, monkeypatch):
-    from switchboard.inbox.tasks import outbound as outbound_tasks
+    from switchboard.inbox.tasks import sending as sending_tasks
 
-    monkeypatch.setattr(outbound_tasks.send_message_task, "delay", lambda *a, **k: None)  # delivery is not tested here
+    monkeypatch.setattr(sending_tasks.send_message_task, "delay", lambda *a, **k: None)  # delivery is not tested here
     conversation = create_conversation(make_account(org, Platform.MESSENGER), last_inbound_at=timezone.now())
     response = agent_client.post(
         f"/api/listings/{listing.pk}/send-card/", {"conversation": conversation.pk}, format="json"

@@ -224,10 +224,10 @@ def test_a_contact_of_another_tenant_never_files_into_this_tenant(listing, make_
 def test_an_agent_sends_the_card_through_the_outbound_path(
     listing, thread, owner, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from switchboard.inbox.tasks import outbound as outbound_tasks
+    from switchboard.inbox.tasks import sending as sending_tasks
 
     sent_ids = []
-    monkeypatch.setattr(outbound_tasks.send_message_task, "delay", lambda pk, *a, **k: sent_ids.append(pk))
+    monkeypatch.setattr(sending_tasks.send_message_task, "delay", lambda pk, *a, **k: sent_ids.append(pk))
     Conversation.objects.filter(pk=thread.pk).update(last_inbound_at=timezone.now())  # inside the reply window
     thread.refresh_from_db()
     with captured_broadcasts() as sent, django_capture_on_commit_callbacks(execute=True):

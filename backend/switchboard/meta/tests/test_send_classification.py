@@ -11,7 +11,7 @@ import responses
 from switchboard.meta import messages
 from switchboard.meta.graph import GraphClient, GraphError
 from switchboard.platforms.models import PlatformAccount
-from switchboard.whatsapp import client as whatsapp_client
+from switchboard.whatsapp import twilio_api
 
 GRAPH = "https://graph.example.test"
 TWILIO = "https://twilio.example.test"
@@ -132,7 +132,7 @@ URL = f"{TWILIO}/2010-04-01/Accounts/AC123/Messages.json"
 def test_twilio_errors(twilio_account, status, code, transient, reconnect, says):
     body = {"code": code, "message": "Twilio says no", "status": status} if code else {"message": "down"}
     responses.post(URL, status=status, json=body)
-    result = whatsapp_client.twilio_send(twilio_account, {"To": "whatsapp:+15551234567", "Body": "hi"})
+    result = twilio_api.twilio_send(twilio_account, {"To": "whatsapp:+15551234567", "Body": "hi"})
     assert not result.ok
     assert (result.transient, result.needs_reconnect) == (transient, reconnect)
     assert result.error_code == str(code or f"http_{status}")
@@ -142,7 +142,7 @@ def test_twilio_errors(twilio_account, status, code, transient, reconnect, says)
 @responses.activate
 def test_twilio_network_error_is_transient(twilio_account):
     responses.post(URL, body=requests.ConnectionError("refused"))
-    result = whatsapp_client.twilio_send(twilio_account, {"To": "whatsapp:+1555", "Body": "x"})
+    result = twilio_api.twilio_send(twilio_account, {"To": "whatsapp:+1555", "Body": "x"})
     assert (result.transient, result.error_code) == (True, "network")
     assert result.error_message == "Twilio could not be reached (a network problem or a timeout)."
     assert result.error_detail == "Twilio request failed: ConnectionError: refused"
@@ -151,7 +151,7 @@ def test_twilio_network_error_is_transient(twilio_account):
 @responses.activate
 def test_twilio_success_and_request(twilio_account):
     responses.post(URL, status=201, json={"sid": "SM1", "status": "queued"})
-    result = whatsapp_client.twilio_send(twilio_account, {"To": "whatsapp:+15551234567", "Body": "hi"})
+    result = twilio_api.twilio_send(twilio_account, {"To": "whatsapp:+15551234567", "Body": "hi"})
     assert result.platform_message_id == "SM1"
     sent = responses.calls[0].request
     assert "From=whatsapp%3A%2B14155238886" in sent.body and "Body=hi" in sent.body
@@ -161,4 +161,4 @@ def test_twilio_success_and_request(twilio_account):
 @responses.activate
 def test_twilio_retry_after_is_kept(twilio_account):
     responses.post(URL, status=429, json={"code": 20429, "message": "Too many"}, headers={"Retry-After": "7"})
-    assert whatsapp_client.twilio_send(twilio_account, {"To": "whatsapp:+1", "Body": "x"}).retry_after == 7.0
+    assert twilio_api.twilio_send(twilio_account, {"To": "whatsapp:+1", "Body": "x"}).retry_after == 7.0

@@ -445,7 +445,7 @@ def test_another_tenants_templates_are_404(agent_client, make_org, make_account,
     ],
 )
 def test_the_content_api_host(settings, api_base, content_base, expected):
-    from switchboard.whatsapp.client import twilio_content_base
+    from switchboard.whatsapp.twilio_api import twilio_content_base
 
     settings.TWILIO_API_BASE = api_base
     settings.TWILIO_CONTENT_API_BASE = content_base

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from switchboard.inbox.models import Attachment, Conversation, Direction, Message, MessageStatus
-from switchboard.inbox.services import outbound
+from switchboard.inbox.services import sending
 from switchboard.inbox.tests.conftest import create_attachment, create_message
 from switchboard.inbox.tests.outbound_support import IGSID, PSID, conversation_for, jpeg_bytes, send
 from switchboard.listings.models import Listing
@@ -128,7 +128,7 @@ def test_media_is_sent_and_a_missing_file_fails_as_a_vendor_would(
     Attachment.objects.filter(message=gone).update(file="")
     Message.objects.filter(pk=gone.pk).update(status=MessageStatus.QUEUED, platform_message_id=None)
     delayed.reset()
-    delivery = outbound.message_deliver(message_id=gone.pk, attempt=1, may_retry=lambda countdown: False)
+    delivery = sending.message_deliver(message_id=gone.pk, attempt=1, may_retry=lambda countdown: False)
     gone.refresh_from_db()
     assert (delivery.status, gone.status, gone.error_code) == ("failed", "failed", "media_unavailable")
     assert gone.error_message == "The attached file is not stored."
@@ -217,7 +217,7 @@ def test_read_receipts_history_and_health(make_sandbox_account):
     account = make_sandbox_account(Platform.INSTAGRAM, simulate_replies=True)
     inbound = create_message(conversation_for(account, external_id=IGSID), platform_message_id="sandbox.in.1")
 
-    assert outbound.read_receipt_send(message_id=inbound.pk) == "sent"
+    assert sending.read_receipt_send(message_id=inbound.pk) == "sent"
     run = account_sync(account_id=account.pk)
     assert (run.status, run.messages_seen) == ("succeeded", 0)
     assert run.details["health"] == {"ok": True, "sandbox": True, "simulate_replies": True}

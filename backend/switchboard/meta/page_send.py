@@ -1,10 +1,11 @@
 """Outbound and history for Messenger and Instagram (Messenger Platform, Page access token): one mixin both
-adapters share. WhatsApp Cloud has its own (whatsapp/adapter.py) on the same helpers (meta/messages.py).
+adapters share. WhatsApp Cloud has its own (whatsapp/adapter.py, whatsapp/cloud_api.py) on the
+same Graph send helpers (meta/messages.py).
 
 * Send API: `POST /{node}/messages` — Messenger uses the Page id, Instagram `me` (the Page the token belongs to,
   which is linked to the Instagram account). Within 24 hours of the customer's last message a reply is
   `messaging_type=RESPONSE`; after that, up to 7 days, an agent's reply goes as `MESSAGE_TAG` + `HUMAN_AGENT`.
-  The API refuses (409) anything later before it is queued (inbox/services/outbound.py).
+  The API refuses (409) anything later before it is queued (inbox/services/sending.py).
 * Read receipts: `sender_action: mark_seen` to the customer.
 * History: the Conversations API (meta/conversations.py).
 * Connection test (`check_connection`): `GET /{node}?fields=id,name` with the Page token. (The scheduled sync has no
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from switchboard.inbox import outbound
+from switchboard.inbox import sendable
 from switchboard.inbox.events import InboundEvent
 from switchboard.inbox.models import Message
 from switchboard.meta import cards, conversations, messages
@@ -43,29 +44,29 @@ class MessagingOutboundMixin:
             client = self._client(account)
         except GraphError as exc:
             return messages.classify(exc)
-        content = outbound.content_of(message)
+        content = sendable.content_of(message)
         if content.is_template:
             return SendResult.failure("unsupported", "Templates are a WhatsApp feature; send text instead.")
         if content.is_listing:
-            card = outbound.listing_card(message)
+            card = sendable.listing_card(message)
             if card is None:
                 return SendResult.failure("listing_missing", "The listing of this card no longer exists.")
             body = cards.messenger_card(card)
         elif content.is_media:
             try:
                 body = messages.messenger_attachment(
-                    content.attachment.kind, outbound.media_public_url(content.attachment)
+                    content.attachment.kind, sendable.media_public_url(content.attachment)
                 )
-            except outbound.MediaUnavailable as exc:
+            except sendable.MediaUnavailable as exc:
                 return SendResult.failure("media_unavailable", str(exc))
         else:
             body = {"text": message.text}
-        window = outbound.messaging_window(conversation)
+        window = sendable.messaging_window(conversation)
         request = messages.messenger_body(
             recipient_id=conversation.contact.external_id,
             message=body,
-            human_agent=window != outbound.Window.OPEN,
-            metadata=outbound.metadata_for(message.pk),
+            human_agent=window != sendable.Window.OPEN,
+            metadata=sendable.metadata_for(message.pk),
         )
         return messages.graph_post(client, f"{self.node(account)}/messages", request)
 

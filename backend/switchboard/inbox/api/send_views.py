@@ -25,7 +25,7 @@ from switchboard.common.serializer_fields import IdField
 from switchboard.inbox import selectors
 from switchboard.inbox.api.serializers import MessageSerializer
 from switchboard.inbox.models import Message
-from switchboard.inbox.services import outbound
+from switchboard.inbox.services import sending
 
 
 class TemplateParameterSerializer(serializers.Serializer):
@@ -72,10 +72,10 @@ class _SendFields(serializers.Serializer):
     )
     reply_to = IdField(required=False, help_text="Quote this message of the conversation (WhatsApp).")
     client_key = serializers.RegexField(
-        outbound.CLIENT_KEY_PATTERN,
+        sending.CLIENT_KEY_PATTERN,
         required=False,
         help_text="The idempotency key, when the client cannot send the `Idempotency-Key` header (which wins; "
-        f"both given must be equal). {outbound.CLIENT_KEY_HELP}",
+        f"both given must be equal). {sending.CLIENT_KEY_HELP}",
     )
 
 
@@ -99,13 +99,13 @@ _ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _IDEMPOTENCY_KEY = OpenApiParameter(
     IDEMPOTENCY_HEADER,
-    {"type": "string", "minLength": 8, "maxLength": 128, "pattern": outbound.CLIENT_KEY_PATTERN},
+    {"type": "string", "minLength": 8, "maxLength": 128, "pattern": sending.CLIENT_KEY_PATTERN},
     OpenApiParameter.HEADER,
     description=(
         "Makes the send safe to repeat: the first request with a key stores the message (201); any later one with "
         "the same key answers 200 with that message as it is now — no second message, nothing sent twice. Keys "
         "are unique per organization (a key used in another conversation: 409 `idempotency_key_reused`). "
-        f"{outbound.CLIENT_KEY_HELP}"
+        f"{sending.CLIENT_KEY_HELP}"
     ),
 )
 _REFUSED = OpenApiResponse(
@@ -115,7 +115,7 @@ _REFUSED = OpenApiResponse(
         OpenApiExample(
             "Outside the 24-hour window",
             value={
-                "detail": outbound.WINDOW_DETAIL,
+                "detail": sending.WINDOW_DETAIL,
                 "code": "outside_customer_service_window",
                 "templates_required": True,
             },
@@ -170,7 +170,7 @@ class ConversationMessageSendView(TenantScopedViewMixin, generics.GenericAPIView
             if reply_to is None:
                 raise serializers.ValidationError({"reply_to": ["No such message in this conversation."]})
         # A refusal (SendRefused: 409) or bad input (ValidationError: 400) is answered by the exception handler.
-        outcome = outbound.message_send_outcome(
+        outcome = sending.message_send_outcome(
             organization=self.organization,
             conversation=conversation,
             by=request.user,
@@ -193,9 +193,9 @@ class ConversationMessageSendView(TenantScopedViewMixin, generics.GenericAPIView
         header = request.headers.get(IDEMPOTENCY_HEADER)
         if header is None:
             return body_key
-        if not outbound.is_client_key(header):
+        if not sending.is_client_key(header):
             raise serializers.ValidationError(
-                {IDEMPOTENCY_HEADER: [f"An idempotency key is {outbound.CLIENT_KEY_HELP}"]}
+                {IDEMPOTENCY_HEADER: [f"An idempotency key is {sending.CLIENT_KEY_HELP}"]}
             )
         if body_key is not None and body_key != header:
             raise serializers.ValidationError(
@@ -230,5 +230,5 @@ class MessageRetryView(TenantScopedViewMixin, generics.GenericAPIView):
         tags=["messages"],
     )
     def post(self, request: Request, pk: str) -> Response:
-        message = outbound.message_retry(organization=self.organization, message=self.get_object(), by=request.user)
+        message = sending.message_retry(organization=self.organization, message=self.get_object(), by=request.user)
         return Response(MessageSerializer(message).data)

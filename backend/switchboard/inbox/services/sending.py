@@ -58,7 +58,7 @@ from switchboard.inbox.models import (
     MessageKind,
     MessageStatus,
 )
-from switchboard.inbox.outbound import Window, messaging_window
+from switchboard.inbox.sendable import Window, messaging_window
 from switchboard.inbox.services.ingest import message_preview
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.registry import SendResult, adapter_for
@@ -133,7 +133,7 @@ def _check_window(conversation: Conversation, *, template: bool) -> None:
 # --- events -----------------------------------------------------------------------------------------------------------
 def _enqueue_send_on_commit(message_id: int) -> None:
     def enqueue() -> None:
-        from switchboard.inbox.tasks.outbound import send_message_task
+        from switchboard.inbox.tasks.sending import send_message_task
 
         # Without a worker, off the request's thread: the API answers `queued` at once and the send's outcome
         # follows over the WebSocket, as with a worker (inprocess.py).
@@ -226,7 +226,7 @@ def _forwarded_attachment(organization_id: int, attachment_id: int) -> dict[str,
 
 def _listing_card_snapshot(organization_id: int, listing_id: int) -> tuple[str, dict[str, Any]]:
     """(caption, payload) of a listing card message, from the app that owns listings (the LISTING_CARD hook). The
-    card is rebuilt with fresh image links at send time (inbox/outbound.py); the snapshot it gives keeps what was
+    card is rebuilt with fresh image links at send time (inbox/sendable.py); the snapshot it gives keeps what was
     sent if the listing is later deleted."""
     card = hooks.ask(
         hooks.LISTING_CARD, organization_id=organization_id, listing_id=listing_id, snapshot=None, absolute=False
@@ -630,7 +630,7 @@ def read_receipt_on_commit(*, conversation: Conversation, message_id: int | None
         return
 
     def enqueue() -> None:
-        from switchboard.inbox.tasks.outbound import send_read_receipt_task
+        from switchboard.inbox.tasks.sending import send_read_receipt_task
 
         try:
             inprocess.run_task(send_read_receipt_task, message_id)

@@ -1,7 +1,7 @@
 """Outbound tasks: sending a queued message, and read receipts. Tasks take ids and call services, which look the
 message (and its organization) up again.
 
-`send_message_task(message_id, attempt=1)` makes one attempt through `outbound.message_deliver` and, on a transient
+`send_message_task(message_id, attempt=1)` makes one attempt through `sending.message_deliver` and, on a transient
 failure, schedules the next with backoff (`self.retry(countdown=…)`: 1 s, 2 s, 4 s … at most SEND_MAX_ATTEMPTS tries
 in all). The attempt number travels in the task's arguments, so it survives redelivery.
 
@@ -21,7 +21,7 @@ import time
 from celery import shared_task
 from django.conf import settings
 
-from switchboard.inbox.services import outbound
+from switchboard.inbox.services import sending
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ def send_message_task(self, message_id: int, attempt: int = 1) -> str:
                 return False
             return not eager or waited + countdown <= settings.SEND_EAGER_RETRY_MAX_WAIT_SECONDS + 1e-6
 
-        delivery = outbound.message_deliver(message_id=message_id, attempt=current, may_retry=may_retry)
-        if delivery.status != outbound.DeliveryStatus.RETRY:
+        delivery = sending.message_deliver(message_id=message_id, attempt=current, may_retry=may_retry)
+        if delivery.status != sending.DeliveryStatus.RETRY:
             return str(delivery.status)
         if not eager:
             # Counted by our own `attempt`, not Celery's retries (max_retries=None): the service already decided.
@@ -52,7 +52,7 @@ def send_message_task(self, message_id: int, attempt: int = 1) -> str:
 @shared_task(name="inbox.send_read_receipt", ignore_result=True)
 def send_read_receipt_task(message_id: int) -> str:
     try:
-        return outbound.read_receipt_send(message_id=message_id)
+        return sending.read_receipt_send(message_id=message_id)
     except Exception:
         # A read receipt is a courtesy: whatever breaks here must never surface to the agent or loop.
         logger.exception("read receipt for message %s crashed", message_id)

@@ -1,6 +1,6 @@
 """What a stored outbound message says, in the forms the platform adapters need — read-only helpers.
 
-The outbound service (`inbox/services/outbound.py`) stores what an agent sends; the adapters turn the stored row into
+The outbound service (`inbox/services/sending.py`) stores what an agent sends; the adapters turn the stored row into
 a vendor request at send time through these helpers, so every platform reads a message the same way:
 
 * `content_of(message)` — text, template, listing, media: which one the message is.
