@@ -8,6 +8,7 @@ import copy
 import django_filters
 from django import forms
 from django.db import models
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 
 from switchboard.common.ids import MAX_ID, MIN_ID
@@ -67,3 +68,15 @@ class FilterSet(django_filters.FilterSet):
             },
         }
     )
+
+
+class ListFiltersOnlyMixin:
+    """Query-string filters narrow lists only: a detail route or an action finds its object whatever the filters
+    say (the default `is_archived=false` must not hide an archived conversation from its own page)."""
+
+    action: str | None
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)  # type: ignore[misc]  # a mixin: the view class provides it

@@ -92,6 +92,10 @@ class ContactAdmin(LargeTableAdmin):
         return _without_account_secrets(super().get_queryset(request))
 
 
+def _organizations_of(queryset: QuerySet[Conversation]) -> list[int]:
+    return list(queryset.order_by().values_list("organization_id", flat=True).distinct())
+
+
 @admin.register(Conversation)
 class ConversationAdmin(LargeTableAdmin):
     list_display = (
@@ -138,12 +142,19 @@ class ConversationAdmin(LargeTableAdmin):
 
     @admin.action(description="Archive selected conversations", permissions=["change"])
     def archive(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
-        changed = conversation_archive_many(conversations=queryset, by=request.user)
+        # The operator may select several tenants' rows; the service works within one organization at a time.
+        changed = sum(
+            conversation_archive_many(organization=organization_id, conversations=queryset, by=request.user)
+            for organization_id in _organizations_of(queryset)
+        )
         self.message_user(request, f"Archived {changed} conversation(s).", messages.SUCCESS)
 
     @admin.action(description="Unarchive selected conversations", permissions=["change"])
     def unarchive(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
-        changed = conversation_unarchive_many(conversations=queryset, by=request.user)
+        changed = sum(
+            conversation_unarchive_many(organization=organization_id, conversations=queryset, by=request.user)
+            for organization_id in _organizations_of(queryset)
+        )
         self.message_user(request, f"Unarchived {changed} conversation(s).", messages.SUCCESS)
 
 

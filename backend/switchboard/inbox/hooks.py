@@ -69,6 +69,15 @@ MESSAGE_MEDIA_SETTLED = Hook(
     "Dispatched by the media task (inbox/tasks/media.py) when it settles the message's last attachment.",
 )
 
+MESSAGES_CREATED = Hook(
+    "messages.created",
+    HookKind.EVENT,
+    ("organization_id", "message_ids"),
+    "New messages were stored in one transaction: a delivery's inbound messages and echoes of what the business sent "
+    "from elsewhere (MessageService.flush, inbox/services/ingest.py), or an agent's send (inbox/services/sending.py). "
+    "Read the rows for their direction, kind and author. Not dispatched for status changes, reactions or deletions.",
+)
+
 LISTING_CARD = Hook(
     "listing.card",
     HookKind.PROVIDER,
@@ -87,7 +96,7 @@ DEMO_SEED = Hook(
     "`media_folder` is the folder of the shipped demo files.",
 )
 
-HOOKS = (MESSAGE_MEDIA_SETTLED, LISTING_CARD, DEMO_SEED)
+HOOKS = (MESSAGES_CREATED, MESSAGE_MEDIA_SETTLED, LISTING_CARD, DEMO_SEED)
 
 
 @dataclass(frozen=True)

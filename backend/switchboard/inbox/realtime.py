@@ -1,4 +1,5 @@
-"""Real-time fan-out. Services call `send_event_on_commit`; nothing is pushed for a rolled-back write.
+"""Real-time fan-out. Services call `publish_on_commit` for messages and conversations (and `send_event_on_commit`
+for other events, e.g. listings' `card.update`); nothing is pushed for a rolled-back write.
 
 Each member of a tenant listens on the group `messages_<user_id>`; an event is `{"type": <name>, "data": {...}}`
 where `data` is the same serializer output the REST API returns.
@@ -17,6 +18,9 @@ from django.db import transaction
 
 from switchboard.accounts.models import Organization
 from switchboard.accounts.tenancy import member_user_ids
+
+# The module, not its names: inbox.payloads imports inbox.media, whose attachment writers import this module.
+from switchboard.inbox import payloads
 
 logger = logging.getLogger(__name__)
 
@@ -71,27 +75,31 @@ def send_event_on_commit(
     transaction.on_commit(_send)
 
 
-def message_event_on_commit(organization_id: int, message_id: int, event: str = MESSAGE_UPDATED) -> None:
-    """`event` (message.created / message.updated) with the committed message, in the REST shape."""
+def publish_on_commit(
+    organization: Organization | int,
+    *,
+    messages_created: Iterable[int] = (),
+    messages_updated: Iterable[int] = (),
+    conversations_updated: Iterable[int] = (),
+    user_ids: Iterable[int] | None = None,
+) -> None:
+    """The one way services tell clients that messages and conversations changed: after the commit, the committed
+    rows are read in one query per kind (inbox/payloads.py, the REST shape) and each is sent to every member of
+    `organization` (or to `user_ids`) as `message.created`, `message.updated` and `conversation.updated`, in that
+    order. A row gone by then is sent as `{"id": …}` so clients can refetch it; nothing is sent for a rollback."""
+    created, updated, conversations = list(messages_created), list(messages_updated), list(conversations_updated)
+    if not (created or updated or conversations):
+        return
+    recipients_given = list(user_ids) if user_ids is not None else None
 
-    def payload() -> dict[str, Any]:
-        from switchboard.inbox.api.serializers import MessageSerializer
-        from switchboard.inbox.selectors import message_queryset
+    def _send() -> None:
+        recipients = recipients_given if recipients_given is not None else member_user_ids(organization)
+        messages = payloads.message_payloads(created + updated)
+        for event, ids in ((MESSAGE_CREATED, created), (MESSAGE_UPDATED, updated)):
+            for pk in dict.fromkeys(ids):
+                broadcast(recipients, event, messages.get(pk) or {"id": pk})
+        rows = payloads.conversation_payloads(conversations)
+        for pk in dict.fromkeys(conversations):
+            broadcast(recipients, CONVERSATION_UPDATED, rows.get(pk) or {"id": pk})
 
-        message = message_queryset().filter(pk=message_id).first()
-        return MessageSerializer(message).data if message is not None else {"id": message_id}
-
-    send_event_on_commit(organization_id, event, payload)
-
-
-def conversation_event_on_commit(organization_id: int, conversation_id: int) -> None:
-    """`conversation.updated` with the committed conversation, in the REST shape."""
-
-    def payload() -> dict[str, Any]:
-        from switchboard.inbox.api.serializers import ConversationSerializer
-        from switchboard.inbox.selectors import conversation_queryset
-
-        conversation = conversation_queryset().filter(pk=conversation_id).first()
-        return ConversationSerializer(conversation).data if conversation is not None else {"id": conversation_id}
-
-    send_event_on_commit(organization_id, CONVERSATION_UPDATED, payload)
+    transaction.on_commit(_send)

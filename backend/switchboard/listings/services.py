@@ -410,7 +410,7 @@ def _listing_card_note_create(
         is_read=True,
         timestamp=timezone.now(),
     )
-    realtime.message_event_on_commit(conversation.organization_id, message.pk, realtime.MESSAGE_CREATED)
+    realtime.publish_on_commit(conversation.organization_id, messages_created=[message.pk])
     return message
 
 

@@ -23,8 +23,8 @@ from switchboard.accounts.serializers import ErrorSerializer, ValidationErrorSer
 from switchboard.accounts.tenancy import TenantScopedViewMixin
 from switchboard.common.serializer_fields import IdField
 from switchboard.inbox import selectors
-from switchboard.inbox.api.serializers import MessageSerializer
 from switchboard.inbox.models import Message
+from switchboard.inbox.payloads import MessageSerializer
 from switchboard.inbox.services import sending
 
 

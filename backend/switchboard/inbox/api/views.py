@@ -14,15 +14,12 @@ from rest_framework.response import Response
 
 from switchboard.accounts.serializers import ErrorSerializer
 from switchboard.accounts.tenancy import TenantScopedViewMixin
+from switchboard.common.filters import ListFiltersOnlyMixin
 from switchboard.inbox import selectors
 from switchboard.inbox.api.filters import ConversationFilter, MessageFilter
 from switchboard.inbox.api.pagination import ConversationCursorPagination, MessageCursorPagination
-from switchboard.inbox.api.serializers import (
-    ConversationDetailSerializer,
-    ConversationSerializer,
-    ConversationUpdateSerializer,
-    MessageSerializer,
-)
+from switchboard.inbox.api.serializers import ConversationUpdateSerializer
+from switchboard.inbox.payloads import ConversationDetailSerializer, ConversationSerializer, MessageSerializer
 from switchboard.inbox.services import conversations as services
 
 MESSAGES_LIMIT_PARAMETER = OpenApiParameter(
@@ -38,18 +35,6 @@ MESSAGES_LIMIT_PARAMETER = OpenApiParameter(
 
 class _MessagesLimitQuery(serializers.Serializer):
     messages_limit = serializers.IntegerField(min_value=1, default=selectors.MESSAGES_LIMIT_DEFAULT)
-
-
-class _ListFiltersOnly:
-    """Query-string filters narrow lists only: a detail route or an action finds its object whatever the filters
-    say (the default `is_archived=false` must not hide an archived conversation from its own page)."""
-
-    action: str | None
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)  # type: ignore[misc]
 
 
 @extend_schema_view(
@@ -81,7 +66,7 @@ class _ListFiltersOnly:
 )
 class ConversationViewSet(
     TenantScopedViewMixin,
-    _ListFiltersOnly,
+    ListFiltersOnlyMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -212,7 +197,7 @@ class ConversationViewSet(
 )
 class MessageViewSet(
     TenantScopedViewMixin,
-    _ListFiltersOnly,
+    ListFiltersOnlyMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

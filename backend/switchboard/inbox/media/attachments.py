@@ -19,6 +19,8 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
+from switchboard.accounts.models import Organization
+from switchboard.accounts.tenancy import ensure_owned
 from switchboard.inbox import realtime
 from switchboard.inbox.media.errors import MediaError, MediaFailed, MediaTransientError
 from switchboard.inbox.media.fetch import Fetched, media_fetch
@@ -49,11 +51,10 @@ def media_fetcher_for(attachment: Attachment) -> Fetcher:
     return getattr(adapter, "fetch_media", None) or fetch_source_url
 
 
-def attachment_download(*, organization_id: int, attachment: Attachment) -> Attachment:
+def attachment_download(*, organization: Organization | int, attachment: Attachment) -> Attachment:
     """Fetch, inspect and store one pending attachment. Records `stored`, `rejected` or `failed` (with the reason)
     itself; raises MediaTransientError for the caller (the Celery task) to retry with backoff."""
-    if attachment.organization_id != organization_id:
-        raise ValueError("the attachment belongs to another organization")
+    organization_id = ensure_owned(organization, attachment)
     if attachment.status != AttachmentStatus.PENDING:
         return attachment
     try:
@@ -116,7 +117,7 @@ def _attachment_record_stored(
                 "filename", "updated_at",
             ]
         )  # fmt: skip
-        realtime.message_event_on_commit(locked.organization_id, locked.message_id)
+        realtime.publish_on_commit(locked.organization_id, messages_updated=[locked.message_id])
     return locked
 
 
@@ -128,7 +129,7 @@ def attachment_mark_failed(*, attachment: Attachment, reason: str, rejected: boo
             status=status, error=reason[:2000], updated_at=timezone.now()
         )
         if updated:
-            realtime.message_event_on_commit(attachment.organization_id, attachment.message_id)
+            realtime.publish_on_commit(attachment.organization_id, messages_updated=[attachment.message_id])
     logger.info("attachment %s %s: %s", attachment.pk, status, reason)
     attachment.refresh_from_db()
     return attachment

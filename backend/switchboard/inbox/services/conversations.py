@@ -1,9 +1,9 @@
 """What agents do to conversations and messages: archive, unarchive, mark read or unread, toggle the AI assistant.
 Reading also sends the customer a read receipt, asynchronously (sending.read_receipt_on_commit).
 
-Every function writes inside `transaction.atomic()` and registers its WebSocket events with
-`realtime.send_event_on_commit`; the payload is serialized after the commit, from the committed row, with the same
-serializers the REST API answers with.
+Every function takes the caller's organization (a row of another one is not found: `ensure_owned`, or the queryset
+is scoped to it), writes inside `transaction.atomic()` and registers its WebSocket events with
+`realtime.publish_on_commit`; the payload is built after the commit, from the committed row, in the REST shape.
 
 Unread counts stay exact under concurrency (webhooks arriving while an agent reads):
 * lock order is always conversation row first, then its messages, so mark-read and mark-all-read never deadlock;
@@ -17,8 +17,7 @@ Unread counts stay exact under concurrency (webhooks arriving while an agent rea
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -26,7 +25,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from switchboard.accounts.models import Organization, User
-from switchboard.accounts.tenancy import ensure_owned, member_user_ids
+from switchboard.accounts.tenancy import ensure_owned, organization_id_of
 from switchboard.inbox import realtime, selectors
 from switchboard.inbox.models import Conversation, Direction, Message
 from switchboard.inbox.services import sending
@@ -34,41 +33,6 @@ from switchboard.inbox.services import sending
 logger = logging.getLogger(__name__)
 
 _BULK_CHUNK = 1000
-
-
-# --- events ---------------------------------------------------------------------------------------------------------
-class _ConversationPayloads:
-    """Serializes a batch of conversations in one query, the first time any of their events is sent."""
-
-    def __init__(self, ids: list[int]) -> None:
-        self.ids = ids
-        self._data: dict[int, dict[str, Any]] | None = None
-
-    def get(self, pk: int) -> dict[str, Any]:
-        from switchboard.inbox.api.serializers import ConversationSerializer
-
-        if self._data is None:
-            rows = selectors.conversation_queryset().filter(pk__in=self.ids)
-            self._data = {row.pk: ConversationSerializer(row).data for row in rows}
-        # A row deleted between the commit and the broadcast: tell clients its id rather than fail the commit.
-        return self._data.get(pk) or {"id": pk}
-
-
-def _conversations_updated_on_commit(rows: Iterable[tuple[int, int]], *, user_ids: list[int] | None = None) -> None:
-    """`rows` are (conversation id, organization id); one `conversation.updated` per conversation."""
-    by_organization: dict[int, list[int]] = defaultdict(list)
-    for pk, organization_id in rows:
-        by_organization[organization_id].append(pk)
-    for organization_id, ids in by_organization.items():
-        payloads = _ConversationPayloads(ids)
-        recipients = user_ids if user_ids is not None else (member_user_ids(organization_id) if len(ids) > 1 else None)
-        for pk in ids:
-            realtime.send_event_on_commit(
-                organization_id,
-                realtime.CONVERSATION_UPDATED,
-                lambda pk=pk, payloads=payloads: payloads.get(pk),
-                user_ids=recipients,
-            )
 
 
 def _lock_conversation(conversation_id: int) -> int | None:
@@ -82,18 +46,50 @@ def _lock_conversation(conversation_id: int) -> int | None:
 
 
 # --- archive ----------------------------------------------------------------------------------------------------------
+def _archive_changes(*, archived: bool, by: User | None, at: datetime) -> dict[str, Any]:
+    if archived:
+        return {"is_archived": True, "archived_at": at, "archived_by": by}
+    return {"is_archived": False, "archived_at": None, "archived_by": None}
+
+
+def _set_archived(
+    *, organization: Organization | int, conversations: QuerySet[Conversation], by: User | None, archived: bool
+) -> list[int]:
+    """Archive (or bring back) the conversations of `conversations` that belong to `organization` and are not in
+    that state yet, in chunks of row locks taken in id order; one `conversation.updated` per changed conversation.
+    The ids that changed."""
+    organization_id = organization_id_of(organization)
+    now = timezone.now()
+    candidates = conversations.for_organization(organization_id).filter(is_archived=not archived).order_by("pk")
+    changed: list[int] = []
+    with transaction.atomic():
+        ids = list(candidates.values_list("pk", flat=True))
+        for start in range(0, len(ids), _BULK_CHUNK):
+            locked = list(
+                Conversation.objects.select_for_update()
+                .filter(pk__in=ids[start : start + _BULK_CHUNK], is_archived=not archived)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            Conversation.objects.filter(pk__in=locked).update(
+                **_archive_changes(archived=archived, by=by, at=now), updated_at=now
+            )
+            changed.extend(locked)
+        realtime.publish_on_commit(organization_id, conversations_updated=changed)
+    return changed
+
+
 def conversation_archive(
     *, organization: Organization | int, conversation: Conversation, by: User | None
 ) -> Conversation:
     """Hide a conversation from the inbox, recording who and when. A new inbound message brings it back."""
     organization_id = ensure_owned(organization, conversation)
-    now = timezone.now()
-    with transaction.atomic():
-        changed = Conversation.objects.filter(pk=conversation.pk, is_archived=False).update(
-            is_archived=True, archived_at=now, archived_by=by, updated_at=now
-        )
-        if changed:
-            _conversations_updated_on_commit([(conversation.pk, organization_id)])
+    _set_archived(
+        organization=organization_id,
+        conversations=Conversation.objects.filter(pk=conversation.pk),
+        by=by,
+        archived=True,
+    )
     return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
 
 
@@ -101,58 +97,31 @@ def conversation_unarchive(
     *, organization: Organization | int, conversation: Conversation, by: User | None
 ) -> Conversation:
     organization_id = ensure_owned(organization, conversation)
-    now = timezone.now()
-    with transaction.atomic():
-        changed = Conversation.objects.filter(pk=conversation.pk, is_archived=True).update(
-            is_archived=False, archived_at=None, archived_by=None, updated_at=now
-        )
-        if changed:
-            _conversations_updated_on_commit([(conversation.pk, organization_id)])
+    _set_archived(
+        organization=organization_id,
+        conversations=Conversation.objects.filter(pk=conversation.pk),
+        by=by,
+        archived=False,
+    )
     return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
 
 
-def _set_archived_many(
-    *, conversations: QuerySet[Conversation], by: User | None, archived: bool, organization: Organization | int | None
+def conversation_archive_many(
+    *, organization: Organization | int, conversations: QuerySet[Conversation], by: User | None
 ) -> int:
-    if organization is not None:
-        conversations = conversations.for_organization(organization)
-    now = timezone.now()
-    changes: dict[str, Any] = (
-        {"is_archived": True, "archived_at": now, "archived_by": by}
-        if archived
-        else {"is_archived": False, "archived_at": None, "archived_by": None}
-    )
-    with transaction.atomic():
-        rows = list(conversations.filter(is_archived=not archived).order_by().values_list("pk", "organization_id"))
-        changed: list[tuple[int, int]] = []
-        for start in range(0, len(rows), _BULK_CHUNK):
-            chunk = rows[start : start + _BULK_CHUNK]
-            organization_of = dict(chunk)
-            ids = list(
-                Conversation.objects.select_for_update()
-                .filter(pk__in=organization_of, is_archived=not archived)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
-            Conversation.objects.filter(pk__in=ids).update(**changes, updated_at=now)
-            changed.extend((pk, organization_of[pk]) for pk in ids)
-        _conversations_updated_on_commit(changed)
-    logger.info("%s %d conversation(s) by %s", "archived" if archived else "unarchived", len(changed), by)
+    """Archive every un-archived conversation of `conversations` that belongs to `organization` (others are left
+    alone, as if they did not exist); returns how many changed."""
+    changed = _set_archived(organization=organization, conversations=conversations, by=by, archived=True)
+    logger.info("archived %d conversation(s) by %s", len(changed), by)
     return len(changed)
 
 
-def conversation_archive_many(
-    *, conversations: QuerySet[Conversation], by: User | None, organization: Organization | int | None = None
-) -> int:
-    """Archive every un-archived conversation of `conversations` (restricted to `organization` when given);
-    returns how many changed. One `conversation.updated` per changed conversation, to its own organization."""
-    return _set_archived_many(conversations=conversations, by=by, archived=True, organization=organization)
-
-
 def conversation_unarchive_many(
-    *, conversations: QuerySet[Conversation], by: User | None, organization: Organization | int | None = None
+    *, organization: Organization | int, conversations: QuerySet[Conversation], by: User | None
 ) -> int:
-    return _set_archived_many(conversations=conversations, by=by, archived=False, organization=organization)
+    changed = _set_archived(organization=organization, conversations=conversations, by=by, archived=False)
+    logger.info("unarchived %d conversation(s) by %s", len(changed), by)
+    return len(changed)
 
 
 # --- reading ----------------------------------------------------------------------------------------------------------
@@ -170,7 +139,7 @@ def conversation_mark_all_read(
         unread = selectors.conversation_unread_recount(conversation_id=conversation.pk)
         if marked or unread != counted:
             Conversation.objects.filter(pk=conversation.pk).update(unread_count=unread, updated_at=now)
-            _conversations_updated_on_commit([(conversation.pk, organization_id)])
+            realtime.publish_on_commit(organization_id, conversations_updated=[conversation.pk])
         if marked:
             # The customer sees it was read (WhatsApp blue ticks, Messenger "seen"), sent after the commit.
             sending.read_receipt_on_commit(conversation=conversation)
@@ -202,9 +171,9 @@ def conversation_mark_unread(
         unread = selectors.conversation_unread_recount(conversation_id=conversation.pk)
         if marked or unread != counted:
             Conversation.objects.filter(pk=conversation.pk).update(unread_count=unread, updated_at=now)
-            _conversations_updated_on_commit([(conversation.pk, organization_id)])
+            realtime.publish_on_commit(organization_id, conversations_updated=[conversation.pk])
         if marked:
-            realtime.message_event_on_commit(organization_id, newest.pk)
+            realtime.publish_on_commit(organization_id, messages_updated=[newest.pk])
     logger.info("conversation %s marked unread by %s", conversation.pk, by)
     return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
 
@@ -222,8 +191,9 @@ def message_mark_read(*, organization: Organization | int, message: Message, by:
                     unread_count=F("unread_count") - 1, updated_at=now
                 )
                 sending.read_receipt_on_commit(conversation=message.conversation, message_id=message.pk)
-            realtime.message_event_on_commit(organization_id, message.pk)
-            _conversations_updated_on_commit([(message.conversation_id, organization_id)])
+            realtime.publish_on_commit(
+                organization_id, messages_updated=[message.pk], conversations_updated=[message.conversation_id]
+            )
     return selectors.message_get(organization=organization_id, pk=message.pk)
 
 
@@ -240,5 +210,5 @@ def conversation_set_ai_enabled(
             .update(ai_enabled=enabled, updated_at=timezone.now())
         )
         if changed:
-            _conversations_updated_on_commit([(conversation.pk, organization_id)])
+            realtime.publish_on_commit(organization_id, conversations_updated=[conversation.pk])
     return selectors.conversation_get(organization=organization_id, pk=conversation.pk)

@@ -20,7 +20,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from switchboard.common.phones import normalize_phone
-from switchboard.inbox import realtime
+from switchboard.inbox import hooks, realtime
 from switchboard.inbox.events import (
     ContactProfile,
     InboundEvent,
@@ -135,8 +135,11 @@ class MessageService:
         attachment_ids = list(self.new_attachment_ids)
         self.created_message_ids, self.updated_message_ids, self.touched_conversation_ids = [], [], set()
         self.new_attachment_ids = []
-        if created or updated or conversation_ids:
-            transaction.on_commit(lambda: _broadcast_changes(organization_id, created, updated, conversation_ids))
+        realtime.publish_on_commit(
+            organization_id, messages_created=created, messages_updated=updated, conversations_updated=conversation_ids
+        )
+        if created:
+            hooks.dispatch_on_commit(hooks.MESSAGES_CREATED, organization_id=organization_id, message_ids=created)
         if attachment_ids:
             # Registered after the broadcast: clients see message.created before any message.updated.
             transaction.on_commit(lambda: _enqueue_downloads(attachment_ids))
@@ -422,25 +425,3 @@ def _enqueue_downloads(attachment_ids: list[int]) -> None:
 
 def _count_ingested(platform: str, kind: str) -> None:
     MESSAGES_INGESTED.labels(platform=platform, kind=kind).inc()
-
-
-def _broadcast_changes(
-    organization_id: int, created: list[int], updated: list[int], conversation_ids: list[int]
-) -> None:
-    """After commit: serialize what changed from the committed rows and push it to every member."""
-    from switchboard.accounts.tenancy import member_user_ids
-    from switchboard.inbox.api.serializers import ConversationSerializer, MessageSerializer
-    from switchboard.inbox.selectors import conversation_queryset, message_queryset
-
-    user_ids = member_user_ids(organization_id)
-    if not user_ids:
-        return
-    messages = {m.pk: m for m in message_queryset().filter(pk__in=created + updated)}
-    for pk in created:
-        if pk in messages:
-            realtime.broadcast(user_ids, realtime.MESSAGE_CREATED, MessageSerializer(messages[pk]).data)
-    for pk in updated:
-        if pk in messages:
-            realtime.broadcast(user_ids, realtime.MESSAGE_UPDATED, MessageSerializer(messages[pk]).data)
-    for conversation in conversation_queryset().filter(pk__in=conversation_ids):
-        realtime.broadcast(user_ids, realtime.CONVERSATION_UPDATED, ConversationSerializer(conversation).data)

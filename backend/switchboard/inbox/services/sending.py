@@ -46,7 +46,7 @@ from django.utils import timezone
 
 from switchboard.accounts.models import Organization, User
 from switchboard.accounts.tenancy import ensure_owned
-from switchboard.common import ratelimit
+from switchboard.common import backoff, ratelimit
 from switchboard.common.exceptions import Conflict
 from switchboard.inbox import hooks, inprocess, realtime, selectors
 from switchboard.inbox.models import (
@@ -383,8 +383,10 @@ def message_send_outcome(
             Conversation.objects.filter(pk=conversation.pk, last_message_at__lte=now).update(
                 last_message_at=now, last_message_preview=message_preview(kind, text), updated_at=now
             )
-            realtime.message_event_on_commit(organization_id, message.pk, realtime.MESSAGE_CREATED)
-            realtime.conversation_event_on_commit(organization_id, conversation.pk)
+            realtime.publish_on_commit(
+                organization_id, messages_created=[message.pk], conversations_updated=[conversation.pk]
+            )
+            hooks.dispatch_on_commit(hooks.MESSAGES_CREATED, organization_id=organization_id, message_ids=[message.pk])
             _enqueue_send_on_commit(message.pk)
             # Read before the commit: the send may start the moment it commits (an in-process thread, a worker),
             # and the answer is the message as stored — `queued`; what follows arrives as message.updated.
@@ -427,7 +429,7 @@ def message_retry(*, organization: Organization | int, message: Message, by: Use
             updated_at=timezone.now(),
         )
         if changed:
-            realtime.message_event_on_commit(organization_id, message.pk, realtime.MESSAGE_UPDATED)
+            realtime.publish_on_commit(organization_id, messages_updated=[message.pk])
             _enqueue_send_on_commit(message.pk)
         stored = selectors.message_get(organization=organization_id, pk=message.pk)  # before the send starts
     logger.info("message %s retried by %s", message.pk, by)
@@ -451,10 +453,9 @@ class Delivery:
 
 def retry_countdown(attempt: int, retry_after: float | None = None) -> float:
     """Seconds before attempt `attempt + 1`: SEND_RETRY_BACKOFF_SECONDS times 1, 2, 4, 8 …, at least Retry-After."""
-    countdown = settings.SEND_RETRY_BACKOFF_SECONDS * (2 ** max(0, attempt - 1))
-    if retry_after:
-        countdown = max(countdown, float(retry_after))
-    return min(countdown, MAX_RETRY_COUNTDOWN)
+    return backoff.backoff_seconds(
+        attempt - 1, base=settings.SEND_RETRY_BACKOFF_SECONDS, cap=MAX_RETRY_COUNTDOWN, retry_after=retry_after
+    )
 
 
 def account_rate_limit(account: PlatformAccount) -> int:
@@ -536,7 +537,7 @@ def _record_sent(message: Message, platform_message_id: str) -> None:
         Message.objects.filter(pk=message.pk, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).update(
             status=MessageStatus.SENT, error_code="", error_message="", error_detail="", updated_at=now
         )
-        realtime.message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
+        realtime.publish_on_commit(message.organization_id, messages_updated=[message.pk])
     logger.info("message %s sent as %s", message.pk, platform_message_id or "(no id)")
 
 
@@ -563,7 +564,7 @@ def _store_platform_id(message: Message, platform_message_id: str) -> None:
     logger.warning("message %s: dropping echo copy %s of the same platform message", message.pk, twin.pk)
     twin.delete()
     unset.update(platform_message_id=platform_message_id)
-    realtime.conversation_event_on_commit(message.organization_id, message.conversation_id)
+    realtime.publish_on_commit(message.organization_id, conversations_updated=[message.conversation_id])
 
 
 def _record_retrying(message: Message, result: SendResult, *, attempt: int, countdown: float) -> None:
@@ -579,7 +580,7 @@ def _record_retrying(message: Message, result: SendResult, *, attempt: int, coun
             error_detail=result.error_detail,
             updated_at=timezone.now(),
         )
-        realtime.message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
+        realtime.publish_on_commit(message.organization_id, messages_updated=[message.pk])
     logger.info(
         "message %s: attempt %s failed (%s), retrying in %ss: %s",
         message.pk,
@@ -599,7 +600,7 @@ def _record_failed(message: Message, code: str, sentence: str, detail: str = "")
             error_detail=detail,
             updated_at=timezone.now(),
         )
-        realtime.message_event_on_commit(message.organization_id, message.pk, realtime.MESSAGE_UPDATED)
+        realtime.publish_on_commit(message.organization_id, messages_updated=[message.pk])
     logger.warning("message %s failed: %s %s (%s)", message.pk, code, sentence, detail or "no detail")
 
 

@@ -12,12 +12,12 @@ once, with no countdown: the in-process run therefore does not retry — it reco
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Iterable
 
 from celery import shared_task
 from django.conf import settings
 
+from switchboard.common import backoff
 from switchboard.inbox import hooks, media
 from switchboard.inbox.models import Attachment, AttachmentStatus
 
@@ -30,11 +30,11 @@ BACKOFF_MAX_SECONDS = 30 * 60
 
 def backoff_seconds(retries: int, retry_after: float | None = None) -> int:
     """Exponential backoff with jitter; never sooner than the server's Retry-After."""
-    countdown = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * (2**retries))
-    countdown = countdown // 2 + random.randint(0, countdown // 2)  # noqa: S311 - jitter, not cryptography
-    if retry_after:
-        countdown = max(countdown, int(retry_after))
-    return min(countdown, BACKOFF_MAX_SECONDS)
+    return int(
+        backoff.backoff_seconds(
+            retries, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_MAX_SECONDS, retry_after=retry_after, jitter=True
+        )
+    )
 
 
 def enqueue_attachment_downloads(attachment_ids: Iterable[int]) -> None:
@@ -53,7 +53,7 @@ def download_attachment_task(self, attachment_id: int) -> str:
         return "missing"
     if attachment.status == AttachmentStatus.PENDING:
         try:
-            attachment = media.attachment_download(organization_id=attachment.organization_id, attachment=attachment)
+            attachment = media.attachment_download(organization=attachment.organization_id, attachment=attachment)
         except media.MediaTransientError as exc:
             attempt, eager = self.request.retries + 1, bool(self.request.is_eager)
             if eager or self.request.retries >= self.max_retries:

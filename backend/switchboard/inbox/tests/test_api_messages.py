@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from switchboard.accounts.models import Role
-from switchboard.inbox.api.serializers import ConversationSerializer, MessageSerializer
 from switchboard.inbox.models import Conversation, Direction, Message, MessageKind
+from switchboard.inbox.payloads import ConversationSerializer, MessageSerializer
 from switchboard.inbox.tests.conftest import T0
 from switchboard.platforms.models import Platform
 from switchboard.webhooks.testing import captured_broadcasts

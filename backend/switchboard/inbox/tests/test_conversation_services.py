@@ -107,30 +107,48 @@ def test_services_refuse_another_organizations_rows(make_org, agent, conversatio
     assert fresh(conversation).unread_count == 1 and not fresh(conversation).is_archived
 
 
-def test_bulk_archive_and_unarchive_across_organizations(
+def test_bulk_archive_changes_only_the_given_organization(
     make_org, make_user, make_account, org, owner, account, django_capture_on_commit_callbacks
 ):
     other_org = make_org()
-    other_owner = make_user(other_org, Role.OWNER)
+    make_user(other_org, Role.OWNER)
     mine = [create_conversation(account) for _ in range(3)]
     theirs = create_conversation(make_account(other_org))
-    admin_user = User.objects.create_superuser("ops@example.com", "correct-horse-battery")
     create_conversation(account, is_archived=True, archived_at=T0, archived_by=owner)  # already archived: untouched
 
     with captured_broadcasts() as sent, django_capture_on_commit_callbacks(execute=True):
-        changed = conversation_archive_many(conversations=Conversation.objects.all(), by=admin_user)
+        changed = conversation_archive_many(organization=org, conversations=Conversation.objects.all(), by=owner)
 
-    assert changed == 4
-    archived = Conversation.objects.filter(pk__in=[c.pk for c in [*mine, theirs]])
-    assert all(c.is_archived and c.archived_by == admin_user and c.archived_at for c in archived)
-    assert Conversation.objects.filter(archived_by=owner).count() == 1
-    recipients_by_conversation = {data["id"]: recipients for recipients, _, data in sent}
-    assert recipients_by_conversation[theirs.pk] == [other_owner.pk]
-    assert recipients_by_conversation[mine[0].pk] == [owner.pk]
+    assert changed == 3
+    assert all(fresh(c).is_archived and fresh(c).archived_by == owner and fresh(c).archived_at for c in mine)
+    assert not fresh(theirs).is_archived  # another organization's row is as if it did not exist
+    assert sorted(data["id"] for _, _, data in sent) == sorted(c.pk for c in mine)
+    assert {tuple(recipients) for recipients, _, _ in sent} == {(owner.pk,)}
     assert {e for _, e, _ in sent} == {"conversation.updated"}
 
-    assert conversation_unarchive_many(conversations=Conversation.objects.all(), by=admin_user, organization=org) == 4
-    assert Conversation.objects.filter(is_archived=True).get() == theirs
+    assert conversation_unarchive_many(organization=org, conversations=Conversation.objects.all(), by=owner) == 4
+    assert not Conversation.objects.filter(is_archived=True).exclude(pk=theirs.pk).exists()
+    assert conversation_unarchive_many(organization=other_org, conversations=Conversation.objects.all(), by=owner) == 0
+
+
+def test_admin_bulk_archive_across_organizations_tells_each_its_own_members(
+    admin_browser, make_org, make_user, make_account, owner, account, django_capture_on_commit_callbacks
+):
+    browser, user = admin_browser
+    other_org = make_org()
+    other_owner = make_user(other_org, Role.OWNER)
+    mine = create_conversation(account)
+    theirs = create_conversation(make_account(other_org))
+
+    with captured_broadcasts() as sent, django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(
+            "/admin/inbox/conversation/", {"action": "archive", "_selected_action": [mine.pk, theirs.pk]}
+        )
+
+    assert response.status_code == 302
+    assert fresh(mine).archived_by == user and fresh(theirs).archived_by == user
+    recipients_by_conversation = {data["id"]: recipients for recipients, _, data in sent}
+    assert recipients_by_conversation == {mine.pk: [owner.pk], theirs.pk: [other_owner.pk]}
 
 
 # --- reading ----------------------------------------------------------------------------------------------------------

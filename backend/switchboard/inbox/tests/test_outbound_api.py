@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import client_for
-from switchboard.inbox.api.serializers import ConversationSerializer
 from switchboard.inbox.models import Attachment, AttachmentStatus, Message, MessageKind, MessageStatus
+from switchboard.inbox.payloads import ConversationSerializer
 from switchboard.inbox.tests.conftest import create_attachment, create_message
 from switchboard.inbox.tests.outbound_support import PSID, conversation_for, jpeg_bytes, send
 from tests.fakes import Reply, cloud_sent, graph_sent

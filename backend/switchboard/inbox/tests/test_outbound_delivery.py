@@ -14,8 +14,8 @@ from unittest import mock
 import pytest
 from celery.exceptions import Retry
 
-from switchboard.inbox.api.serializers import MessageSerializer
 from switchboard.inbox.models import Attachment, Direction, Message, MessageKind
+from switchboard.inbox.payloads import MessageSerializer
 from switchboard.inbox.services import sending
 from switchboard.inbox.tasks.sending import send_message_task
 from switchboard.inbox.tests.conftest import create_message

@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from switchboard.accounts.models import Organization, User
-from switchboard.inbox.api.serializers import AttachmentSerializer
 from switchboard.inbox.models import Attachment, AttachmentStatus, Message
+from switchboard.inbox.payloads import AttachmentSerializer
 from switchboard.listings.models import Listing
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.webhooks.testing import meta_signature

@@ -18,12 +18,13 @@ from rest_framework.response import Response
 
 from switchboard.accounts.serializers import ErrorSerializer, ValidationErrorSerializer
 from switchboard.accounts.tenancy import TenantScopedViewMixin
+from switchboard.common.filters import ListFiltersOnlyMixin
 from switchboard.common.ids import parse_id
 from switchboard.common.pagination import page_size_from, page_size_parameter
 from switchboard.common.parsers import FormParser, JSONParser, MultiPartParser
-from switchboard.inbox.api.serializers import MessageSerializer
 from switchboard.inbox.media import media_file_response
 from switchboard.inbox.models import Contact, Conversation
+from switchboard.inbox.payloads import MessageSerializer
 from switchboard.listings import cards, selectors, services
 from switchboard.listings.api.filters import ListingFilter
 from switchboard.listings.api.serializers import (
@@ -124,6 +125,7 @@ def _images_data(listing: Listing) -> dict[str, Any]:
 )
 class ListingViewSet(
     TenantScopedViewMixin,
+    ListFiltersOnlyMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -137,9 +139,6 @@ class ListingViewSet(
 
     def scoped_queryset(self) -> QuerySet[Listing]:
         return selectors.listing_queryset().order_by("-updated_at", "-id")
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action in ("create", "update", "partial_update"):

@@ -238,8 +238,8 @@ def test_sandbox_media_ids_resolve_to_shipped_files_and_nothing_is_downloaded(ma
     shipped = create_attachment(message, media_id="sandbox:floorplan.pdf", kind="document", mime_type="")
     foreign = create_attachment(message, source_url="https://scontent.xx.fbcdn.net/v/photo.jpg")
 
-    stored = media.attachment_download(organization_id=account.organization_id, attachment=shipped)
-    failed = media.attachment_download(organization_id=account.organization_id, attachment=foreign)
+    stored = media.attachment_download(organization=account.organization_id, attachment=shipped)
+    failed = media.attachment_download(organization=account.organization_id, attachment=foreign)
 
     assert (stored.status, stored.mime_type, stored.size) == ("stored", "application/pdf", 935)
     with stored.file.open("rb") as handle:

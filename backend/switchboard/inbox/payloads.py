@@ -1,0 +1,224 @@
+"""The JSON of messages and conversations, in one place for both readers: the REST API answers with these
+serializers and the WebSocket events carry the same output (`realtime.publish_on_commit` builds them through
+`message_payloads` / `conversation_payloads`), so nothing here may need a request in the context.
+
+Pass rows from `inbox.selectors` (`conversation_queryset()` / `message_queryset()`): they carry the joins these
+serializers read; the two batch functions read them in one query each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from switchboard.accounts.models import User
+from switchboard.common.serializer_fields import URIOrNullField
+from switchboard.inbox import selectors
+from switchboard.inbox.media import attachment_urls
+from switchboard.inbox.models import Attachment, Contact, Conversation, Message
+from switchboard.inbox.sendable import Window, messaging_window_state
+from switchboard.platforms.models import PlatformAccount
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    """A member of the organization, as shown beside what they did."""
+
+    class Meta:
+        model = User
+        fields = ["id", "full_name", "email"]
+        read_only_fields = fields
+
+
+class PlatformAccountSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlatformAccount
+        fields = ["id", "display_name"]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    # The platforms' picture URL, or null: never "" for a field the schema calls `format: uri`.
+    profile_picture_url = URIOrNullField(help_text="The contact's profile picture, as the platform gave it.")
+
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "username", "phone_number", "profile_picture_url", "external_id"]
+        read_only_fields = fields
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    platform_account = PlatformAccountSummarySerializer(read_only=True)
+    contact = ContactSerializer(read_only=True)
+    archived_by = UserSummarySerializer(read_only=True, allow_null=True)
+    messaging_window = serializers.SerializerMethodField(
+        help_text="Where the conversation stands in the platform's reply windows now: `open` (anything may be sent), "
+        "`human_agent` (Messenger / Instagram, 24 hours to 7 days: an agent's reply, tagged), `templates_only` "
+        "(WhatsApp Business API after 24 hours) or `closed` (Messenger / Instagram after 7 days, or never written)."
+    )
+    window_expires_at = serializers.SerializerMethodField(
+        help_text="When `messaging_window` changes by itself (`last_inbound_at` + 24 hours, or + 7 days for "
+        "`human_agent`); null when it will not before the customer writes again, or when no window applies."
+    )
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "platform",
+            "platform_account",
+            "contact",
+            "is_archived",
+            "archived_at",
+            "archived_by",
+            "ai_enabled",
+            "last_message_at",
+            "last_message_preview",
+            "last_inbound_at",
+            "unread_count",
+            "messaging_window",
+            "window_expires_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "last_inbound_at": {"help_text": "When the customer last wrote (opens the reply windows); null: never."},
+            "updated_at": {
+                "help_text": "When this row last changed (new message, unread count, archive state, AI flag): "
+                "what `?updated_since=` compares."
+            },
+        }
+
+    def to_representation(self, instance: Conversation) -> dict[str, Any]:
+        # One reading of the clock for both window fields (inbox/sendable.py decides them: one rule).
+        self._window_state = messaging_window_state(instance)
+        return super().to_representation(instance)
+
+    @extend_schema_field(serializers.ChoiceField(choices=[(w.value, w.value) for w in Window]))
+    def get_messaging_window(self, conversation: Conversation) -> str:
+        return str(self._window_state[0])
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_window_expires_at(self, conversation: Conversation) -> str | None:
+        expires = self._window_state[1]
+        return serializers.DateTimeField().to_representation(expires) if expires is not None else None
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(
+        help_text="Signed, short-lived URL of the file (usable in `<img src>`); null until the media is stored."
+    )
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="Signed URL of the 320px JPEG thumbnail (images); null otherwise."
+    )
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id", "kind", "mime_type", "filename", "caption", "status", "error", "size", "width", "height", "url",
+            "thumbnail_url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_url(self, attachment: Attachment) -> str | None:
+        return attachment_urls(attachment)["url"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_thumbnail_url(self, attachment: Attachment) -> str | None:
+        return attachment_urls(attachment)["thumbnail_url"]
+
+
+class ReactionSerializer(serializers.Serializer):
+    emoji = serializers.CharField(required=False)
+    by = serializers.CharField(required=False, help_text="`contact` or `agent`.")
+    at = serializers.DateTimeField(required=False)
+
+
+class ReactionsField(serializers.ListField):
+    """`Message.reactions`; anything that is not a list of objects reads as no reactions (never fail a broadcast)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            return []
+        return super().to_representation([item for item in data if isinstance(item, dict)])
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    reply_to = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    sent_by = UserSummarySerializer(read_only=True, allow_null=True)
+    reactions = ReactionsField(child=ReactionSerializer(), read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "conversation",
+            "direction",
+            "kind",
+            "text",
+            "payload",
+            "reply_to",
+            "platform_message_id",
+            "status",
+            "error_code",
+            "error_message",
+            "error_detail",
+            "reactions",
+            "is_deleted",
+            "is_read",
+            "read_at",
+            "sent_by",
+            "client_key",
+            "timestamp",
+            "created_at",
+            "attachments",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "client_key": {
+                "help_text": "The `Idempotency-Key` the message was sent with (null for messages that came in, or "
+                "were sent without one): the sending client matches the broadcast copy to its own by it."
+            }
+        }
+
+
+class ConversationDetailSerializer(ConversationSerializer):
+    messages = serializers.SerializerMethodField(
+        help_text="The newest messages of the thread (`messages_limit`), oldest first."
+    )
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [*ConversationSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+    @extend_schema_field(MessageSerializer(many=True))
+    def get_messages(self, conversation: Conversation) -> list[dict[str, Any]]:
+        messages = self.context.get("messages")
+        if messages is None:
+            limit = self.context.get("messages_limit", selectors.MESSAGES_LIMIT_DEFAULT)
+            messages = selectors.conversation_recent_messages(conversation=conversation, limit=limit)
+        return MessageSerializer(messages, many=True).data
+
+
+def message_payloads(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The REST shape of each committed message of `ids`, read in one query; a missing id is left out."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {
+        message.pk: MessageSerializer(message).data for message in selectors.message_queryset().filter(pk__in=wanted)
+    }
+
+
+def conversation_payloads(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The REST shape of each committed conversation of `ids`, read in one query; a missing id is left out."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = selectors.conversation_queryset().filter(pk__in=wanted)
+    return {conversation.pk: ConversationSerializer(conversation).data for conversation in rows}
