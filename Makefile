@@ -23,7 +23,7 @@ help:
 	@echo "make run      install, migrate, seed the demo agency and serve http://$(HOST):$(PORT) (embedded defaults)"
 	@echo "make test     the whole suite: backend (CI=true: against PostgreSQL and Redis on 127.0.0.1), web app, browser tests"
 	@echo "make test-frontend   the web app's typecheck, lint, Vitest and Playwright browser tests only"
-	@echo "make lint     ruff check, ruff format --check, import contracts, makemigrations --check, spectacular --validate, check --deploy"
+	@echo "make lint     ruff check, ruff format --check, mypy, import contracts, makemigrations --check, spectacular --validate, check --deploy"
 	@echo "make fmt      ruff format + ruff check --fix"
 	@echo "make bench    benchmarks under bench/ (needs PostgreSQL and Redis)"
 	@echo "make worker | beat   Celery worker / beat (needs REDIS_URL)"
@@ -90,8 +90,11 @@ test-frontend: frontend-install
 	cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent api:check && npm test --silent
 	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm run --silent e2e
 
+# mypy's configuration is [tool.mypy] in backend/pyproject.toml; it runs with DEBUG=true because its Django plugin
+# loads config.settings, which refuses the development keys under DEBUG=false.
 lint: install
 	cd $(BACKEND) && $(BIN)/ruff check . ../bench && $(BIN)/ruff format --check . ../bench
+	cd $(BACKEND) && DEBUG=true $(BIN)/mypy
 	cd $(BACKEND) && $(BIN)/lint-imports --no-cache
 	cd $(BACKEND) && $(BIN)/python manage.py makemigrations --check --dry-run
 	cd $(BACKEND) && $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null

@@ -5,6 +5,7 @@ exist only as digests (and are not shown either), passwords as Django's masked h
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,7 +17,11 @@ from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from switchboard.accounts.models import Invitation, InvitationStatus, Membership, Organization, User
+from switchboard.accounts.tenancy import request_user
 from switchboard.common.exceptions import ApplicationError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def _normalized_unique_email(form: forms.ModelForm) -> str:
@@ -92,6 +97,10 @@ class UserAdmin(DjangoUserAdmin):
         return self.inlines if obj is not None else ()  # memberships once the user exists
 
 
+class _MemberCount(TypedDict):
+    _member_count: int
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "member_count", "created_at")
@@ -100,11 +109,11 @@ class OrganizationAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at",)
     inlines = (MembershipInline,)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
         return super().get_queryset(request).annotate(_member_count=Count("memberships"))
 
     @admin.display(description="Members", ordering="_member_count")
-    def member_count(self, obj: Organization) -> int:
+    def member_count(self, obj: WithAnnotations[Organization, _MemberCount]) -> int:
         return obj._member_count
 
 
@@ -168,7 +177,7 @@ class InvitationAdmin(_ReadOnlyAdmin):
         revoked = 0
         for invitation in queryset.filter(status=InvitationStatus.PENDING):
             try:
-                services.invitation_revoke(invitation=invitation, by=request.user, as_staff=True)
+                services.invitation_revoke(invitation=invitation, by=request_user(request), as_staff=True)
             except (APIException, ApplicationError) as error:  # services raise application errors
                 self.message_user(request, f"{invitation.email}: {error.detail}", messages.WARNING)
             else:

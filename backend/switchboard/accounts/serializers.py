@@ -20,7 +20,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ValidationErrorSerializer(ErrorSerializer):
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a declared field (the metaclass moves it), not Serializer.errors
         child=serializers.ListField(child=serializers.CharField()), help_text="Messages per field."
     )
 
@@ -179,7 +179,7 @@ class RefreshSerializer(TokenRefreshSerializer):
         try:
             return super().validate(attrs)
         except ObjectDoesNotExist as error:
-            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from error
+            raise AuthenticationFailed(str(self.error_messages["no_active_account"]), "no_active_account") from error
 
 
 class RefreshRequestSerializer(serializers.Serializer):

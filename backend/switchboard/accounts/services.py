@@ -10,7 +10,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -28,6 +28,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from switchboard.accounts.models import (
     MANAGER_ROLES,
+    SLUG_MAX_LENGTH,
     Invitation,
     InvitationStatus,
     Membership,
@@ -40,7 +41,6 @@ from switchboard.common.errors import Conflict
 
 logger = logging.getLogger(__name__)
 
-SLUG_MAX_LENGTH = Organization._meta.get_field("slug").max_length
 DUPLICATE_EMAIL = "A user with this email address already exists."
 INVALID_CREDENTIALS = "Invalid email or password."
 INVITATION_CODE_INVALID = "This invitation code is invalid, already used or expired."
@@ -97,7 +97,7 @@ def _charge_signup(client_ip: str) -> None:
 def token_pair_issue(*, user: User) -> TokenPair:
     refresh = RefreshToken.for_user(user)  # also recorded as an outstanding token (blacklist app)
     if jwt_settings.UPDATE_LAST_LOGIN:
-        update_last_login(None, user)
+        update_last_login(User, user)  # the receiver of user_logged_in (sender: the user model)
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
@@ -105,7 +105,7 @@ def token_blacklist(*, refresh: str) -> None:
     """Logout: the refresh token can never be used again. An invalid, expired or already blacklisted token is
     refused (401) like everywhere else a token is checked."""
     try:
-        RefreshToken(refresh).blacklist()
+        RefreshToken(refresh).blacklist()  # type: ignore[arg-type]  # simplejwt annotates the encoded token as Token
     except TokenError as error:
         raise InvalidToken(error.args[0]) from error
 
@@ -285,7 +285,7 @@ def _invitation_code_digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def _invitation_expiry(now):
+def _invitation_expiry(now: datetime) -> datetime:
     return now + timedelta(days=settings.INVITATION_TTL_DAYS)
 
 
@@ -441,9 +441,11 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
         invitation = _invitation_for_invitee(invitation, user)
         if invitation.is_expired:
             raise Conflict("This invitation has expired: ask for a new one.", code="invitation_expired")
-        inviter = Membership.objects.filter(
-            organization=invitation.organization, user_id=invitation.invited_by_id
-        ).first()
+        inviter = (
+            Membership.objects.filter(organization=invitation.organization, user_id=invitation.invited_by_id).first()
+            if invitation.invited_by_id is not None  # the inviter's account was deleted
+            else None
+        )
         if (
             inviter is None
             or inviter.role not in MANAGER_ROLES

@@ -12,16 +12,20 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from django.db import models
+from django.http import Http404, HttpRequest
 from rest_framework import exceptions, permissions
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 
 from switchboard.accounts.models import Membership, Organization, User
 from switchboard.common.ids import is_id  # ASCII digits within the id range
 
 ORGANIZATION_HEADER = "HTTP_X_ORGANIZATION"
+_M = TypeVar("_M", bound=models.Model)
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
@@ -29,7 +33,7 @@ def organization_id_of(organization: Organization | int) -> int:
     return organization if isinstance(organization, int) else organization.pk
 
 
-def ensure_owned(organization: Organization | int, obj: models.Model) -> int:
+def ensure_owned(organization: Organization | int, obj: TenantModel) -> int:
     """Services are called with rows the caller already scoped; a row of another tenant is a bug, never a write.
     Raises the model's DoesNotExist (a 404 in the API); returns the organization id."""
     organization_id = organization_id_of(organization)
@@ -38,8 +42,8 @@ def ensure_owned(organization: Organization | int, obj: models.Model) -> int:
     return organization_id
 
 
-class TenantQuerySet(models.QuerySet):
-    def for_organization(self, organization: Organization | int) -> TenantQuerySet:
+class TenantQuerySet(models.QuerySet[_M]):
+    def for_organization(self, organization: Organization | int) -> Self:
         return self.filter(organization_id=organization_id_of(organization))
 
 
@@ -100,7 +104,7 @@ class IsOrganizationMember(permissions.BasePermission):
     message = "You are not a member of this organization."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return getattr(request, "membership", None) is not None
+        return request_membership(request) is not None
 
 
 class IsOrganizationManager(permissions.BasePermission):
@@ -109,7 +113,7 @@ class IsOrganizationManager(permissions.BasePermission):
     message = "Only owners and admins of the organization may do this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        membership = getattr(request, "membership", None)
+        membership = request_membership(request)
         return membership is not None and membership.can_manage
 
 
@@ -119,17 +123,60 @@ class ManagersWriteMembersRead(permissions.BasePermission):
     message = "Only owners and admins of the organization may change this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        membership = getattr(request, "membership", None)
+        membership = request_membership(request)
         if membership is None:
             return False
         return request.method in permissions.SAFE_METHODS or membership.can_manage
 
 
-class TenantScopedViewMixin:
-    """Resolves `request.organization` / `request.membership` and scopes every query to it."""
+class AuthenticatedRequest(Request):
+    """The type of `request` in the handlers of views that only signed-in users reach (IsAuthenticated): there
+    `request.user` is a `User` (never instantiated: DRF builds the request; this only names what it holds)."""
+
+    user: User  # Request.user is User | AnonymousUser; past IsAuthenticated it is a User
+
+
+class TenantRequest(Request):
+    """A request once `TenantScopedViewMixin.initial` ran: the tenant it acts for (None for a caller without a
+    membership, whom only views with their own permission classes let in). Never instantiated, like the above."""
+
+    organization: Organization | None
+    membership: Membership | None
+
+
+def request_user(request: HttpRequest | Request) -> User:
+    """The signed-in user of a request that only signed-in users reach (the admin site, IsAuthenticated views)."""
+    user = request.user
+    if not isinstance(user, User):  # AnonymousUser, or None (UNAUTHENTICATED_USER): never past authentication
+        raise exceptions.NotAuthenticated()
+    return user
+
+
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView
+    from rest_framework.permissions import _PermissionClass
+
+    class _TenantViewBase(GenericAPIView[_M]):
+        """For the type checker the mixin is the generic view it is always combined with."""
+
+else:
+
+    class _TenantViewBase(Generic[_M]):
+        """At run time the mixin adds nothing to the view's bases but the type parameter (the model it serves)."""
+
+
+def request_membership(request: Request) -> Membership | None:
+    """The membership `TenantScopedViewMixin` resolved for the request (None for anonymous callers)."""
+    membership: Membership | None = getattr(request, "membership", None)
+    return membership
+
+
+class TenantScopedViewMixin(_TenantViewBase[_M]):
+    """Resolves `request.organization` / `request.membership` and scopes every query to it.
+    `TenantScopedViewMixin[Model]` types `scoped_queryset()` and `get_object()`."""
 
     _OWNED = ("get_queryset", "get_object", "initial")
-    permission_classes = [permissions.IsAuthenticated, IsOrganizationMember]
+    permission_classes: Sequence[_PermissionClass] = [permissions.IsAuthenticated, IsOrganizationMember]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -140,38 +187,39 @@ class TenantScopedViewMixin:
                 )
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        self.perform_authentication(request)  # type: ignore[attr-defined]
-        request.organization = None
-        request.membership = None
-        if request.user is not None and request.user.is_authenticated:
-            membership = resolve_membership(request.user, request.META.get(ORGANIZATION_HEADER))
-            request.membership = membership
-            request.organization = membership.organization
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        self.perform_authentication(request)
+        tenant_request = cast("TenantRequest", request)
+        tenant_request.organization = None
+        tenant_request.membership = None
+        user = request.user
+        if user is not None and user.is_authenticated:
+            membership = resolve_membership(user, request.META.get(ORGANIZATION_HEADER))
+            tenant_request.membership = membership
+            tenant_request.organization = membership.organization
+        super().initial(request, *args, **kwargs)
 
     @property
     def organization(self) -> Organization:
-        return self.request.organization  # type: ignore[attr-defined]
+        organization = cast("TenantRequest", self.request).organization
+        # Set once IsOrganizationMember passed; a view that lets other callers in never asks for it.
+        assert organization is not None, f"{type(self).__name__}: no organization resolved for this request"
+        return organization
 
-    def scoped_queryset(self) -> models.QuerySet:
+    def scoped_queryset(self) -> models.QuerySet[_M]:
         raise NotImplementedError(f"{type(self).__name__} must define scoped_queryset()")
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[_M]:
         queryset = self.scoped_queryset()
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
             return queryset.none()
         return queryset.filter(organization_id=self.organization.pk)
 
-    def get_object(self) -> models.Model:
-        from rest_framework.generics import get_object_or_404
-
-        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
-        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
-        value = self.kwargs[lookup_url_kwarg]  # type: ignore[attr-defined]
-        if self.lookup_field == "pk" and not is_id(value):  # type: ignore[attr-defined]
-            from django.http import Http404
-
+    def get_object(self) -> _M:
+        queryset = self.filter_queryset(self.get_queryset())
+        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        value = self.kwargs[lookup_url_kwarg]
+        if self.lookup_field == "pk" and not is_id(value):
             raise Http404
-        obj = get_object_or_404(queryset, **{self.lookup_field: value})  # type: ignore[attr-defined]
-        self.check_object_permissions(self.request, obj)  # type: ignore[attr-defined]
+        obj = get_object_or_404(queryset, **{self.lookup_field: value})
+        self.check_object_permissions(self.request, obj)
         return obj

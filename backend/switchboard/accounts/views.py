@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound
@@ -11,9 +12,10 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from switchboard.accounts import selectors, serializers, services
-from switchboard.accounts.models import Invitation, InvitationStatus
+from switchboard.accounts.models import Invitation, InvitationStatus, Membership
 from switchboard.accounts.tenancy import (
     ORGANIZATION_HEADER,
+    AuthenticatedRequest,
     IsOrganizationManager,
     ManagersWriteMembersRead,
     TenantScopedViewMixin,
@@ -161,7 +163,7 @@ class LogoutView(PublicAuthView):
 class MeView(APIView):
     permission_classes = (permissions.IsAuthenticated,)
 
-    def _profile(self, request: Request) -> Response:
+    def _profile(self, request: AuthenticatedRequest) -> Response:
         profile = selectors.user_profile_get(
             user=request.user, organization_header=request.META.get(ORGANIZATION_HEADER)
         )
@@ -173,7 +175,7 @@ class MeView(APIView):
         parameters=[X_ORGANIZATION],
         responses={200: serializers.ProfileSerializer, 401: UNAUTHENTICATED, 404: UNKNOWN_ORGANIZATION},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return self._profile(request)
 
     @extend_schema(
@@ -183,20 +185,20 @@ class MeView(APIView):
         request=serializers.ProfileUpdateSerializer,
         responses={200: serializers.ProfileSerializer, 400: INVALID, 401: UNAUTHENTICATED, 404: UNKNOWN_ORGANIZATION},
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         data = serializers.ProfileUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_update(user=request.user, full_name=data.validated_data["full_name"])
         return self._profile(request)
 
 
-class _MemberView(TenantScopedViewMixin, generics.GenericAPIView):
+class _MemberView(TenantScopedViewMixin[Membership], generics.GenericAPIView[Membership]):
     """The current organization's memberships: any member reads, owners and admins write."""
 
     permission_classes = (permissions.IsAuthenticated, ManagersWriteMembersRead)
     serializer_class = serializers.MemberSerializer
 
-    def scoped_queryset(self):
+    def scoped_queryset(self) -> QuerySet[Membership]:
         return selectors.membership_list()
 
 
@@ -240,7 +242,7 @@ class MemberDetailView(_MemberView):
             409: OpenApiResponse(ERROR, description="The last owner cannot be demoted."),
         },
     )
-    def patch(self, request: Request, pk: str) -> Response:
+    def patch(self, request: AuthenticatedRequest, pk: str) -> Response:
         membership = self.get_object()
         data = serializers.MemberUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -262,7 +264,7 @@ class MemberDetailView(_MemberView):
             409: OpenApiResponse(ERROR, description="The last owner cannot be removed."),
         },
     )
-    def delete(self, request: Request, pk: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, pk: str) -> Response:
         services.membership_remove(membership=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -270,13 +272,13 @@ class MemberDetailView(_MemberView):
 # --- invitations: the organization's side (owners and admins) ----------------------------------------------------
 
 
-class _InvitationView(TenantScopedViewMixin, generics.GenericAPIView):
+class _InvitationView(TenantScopedViewMixin[Invitation], generics.GenericAPIView[Invitation]):
     """The current organization's invitations: owners and admins only (an agent gets 403)."""
 
     permission_classes = (permissions.IsAuthenticated, IsOrganizationManager)
     serializer_class = serializers.InvitationSerializer
 
-    def scoped_queryset(self):
+    def scoped_queryset(self) -> QuerySet[Invitation]:
         return selectors.invitation_list()
 
 
@@ -332,7 +334,7 @@ class InvitationListView(_InvitationView):
             429: throttled("Too many invitations from this organization today"),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = serializers.InvitationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invitation = services.invitation_create(organization=self.organization, by=request.user, **data.validated_data)
@@ -365,7 +367,7 @@ class InvitationRevokeView(_InvitationView):
             409: OpenApiResponse(ERROR, description="Not pending any more (`not_pending`)."),
         },
     )
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: str) -> Response:
         invitation = services.invitation_revoke(invitation=self.get_object(), by=request.user)
         return Response(serializers.InvitationSerializer(invitation).data)
 
@@ -386,7 +388,7 @@ class InvitationResendView(_InvitationView):
             429: throttled("Too many invitations from this organization today"),
         },
     )
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: str) -> Response:
         invitation = services.invitation_resend(invitation=self.get_object(), by=request.user)
         return Response(serializers.InvitationSerializer(invitation).data)
 
@@ -403,7 +405,7 @@ class MyInvitationListView(APIView):
         description="Pending and not expired (the same list as `invitations` in `GET /api/accounts/me/`).",
         responses={200: serializers.MyInvitationSerializer(many=True), 401: UNAUTHENTICATED},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         invitations = selectors.invitations_pending_for(user=request.user)
         return Response(serializers.MyInvitationSerializer(invitations, many=True).data)
 
@@ -414,7 +416,7 @@ class _MyInvitationActionView(APIView):
 
     permission_classes = (permissions.IsAuthenticated,)
 
-    def invitation(self, request: Request, pk: str) -> Invitation:
+    def invitation(self, request: AuthenticatedRequest, pk: str) -> Invitation:
         invitation = selectors.invitations_addressed_to(user=request.user).filter(pk=pk).first() if is_id(pk) else None
         if invitation is None:
             raise NotFound()
@@ -438,7 +440,7 @@ class MyInvitationAcceptView(_MyInvitationActionView):
             ),
         },
     )
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: str) -> Response:
         try:
             membership = services.invitation_accept(invitation=self.invitation(request, pk), user=request.user)
         except Invitation.DoesNotExist as error:  # answered or revoked meanwhile
@@ -458,7 +460,7 @@ class MyInvitationDeclineView(_MyInvitationActionView):
             404: OpenApiResponse(ERROR, description="No open invitation to you with this id."),
         },
     )
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: str) -> Response:
         try:
             services.invitation_decline(invitation=self.invitation(request, pk), user=request.user)
         except Invitation.DoesNotExist as error:

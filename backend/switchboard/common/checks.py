@@ -6,12 +6,12 @@ import os
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def production_secrets(app_configs: Any, **kwargs: Any) -> list:
-    problems = []
+def production_secrets(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    problems: list[CheckMessage] = []
     if settings.SECRET_KEY == settings._DEV_SECRET:
         problems.append(Error("SECRET_KEY is the embedded development key.", hint="Set SECRET_KEY.", id="sb.E001"))
     if not os.environ.get("FIELD_ENCRYPTION_KEY"):

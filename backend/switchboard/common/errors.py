@@ -179,7 +179,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_api_request(request):
         return error_response(status.HTTP_400_BAD_REQUEST, "Malformed request.", "parse_error")
-    return defaults.bad_request(request, exception)
+    # Django passes the exception; only a direct call (tests of the API answer) leaves it out.
+    return defaults.bad_request(request, exception if exception is not None else SuspiciousOperation())
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -187,7 +188,7 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
         return error_response(
             status.HTTP_403_FORBIDDEN, "You do not have permission to perform this action.", "permission_denied"
         )
-    return defaults.permission_denied(request, exception)
+    return defaults.permission_denied(request, exception if exception is not None else PermissionDenied())
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -50,15 +50,22 @@ class EncryptedTextField(models.TextField):
         return encrypt_text(value)
 
 
-class EncryptedJSONField(models.TextField):
+if TYPE_CHECKING:
+    # For django-stubs the model attribute takes and holds a dict (a plain TextField's is a str).
+    _JSONTextField = models.TextField[dict[str, Any], dict[str, Any]]
+else:
+    _JSONTextField = models.TextField
+
+
+class EncryptedJSONField(_JSONTextField):
     """A JSON object stored as one Fernet token; reads back as a dict."""
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> dict:
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> dict[str, Any]:
         if value in (None, ""):
             return {}
         return json.loads(decrypt_text(value))
 
-    def to_python(self, value: Any) -> dict:
+    def to_python(self, value: Any) -> dict[str, Any]:
         if isinstance(value, dict):
             return value
         if value in (None, ""):

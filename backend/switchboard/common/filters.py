@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
@@ -44,39 +45,47 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = _Int64Field
 
 
+# The filters generated for ids, foreign keys and integer columns.
+_BOUNDED_FILTERS: dict[type[models.Field], dict[str, Any]] = {
+    models.AutoField: {"filter_class": IdFilter},
+    models.BigAutoField: {"filter_class": IdFilter},
+    models.ForeignKey: {"filter_class": IdFilter},
+    models.OneToOneField: {"filter_class": IdFilter},
+    **{
+        integer_field: {"filter_class": IntegerFilter}
+        for integer_field in (
+            models.SmallIntegerField,
+            models.IntegerField,
+            models.BigIntegerField,
+            models.PositiveSmallIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveBigIntegerField,
+        )
+    },
+}
+
+
 class FilterSet(django_filters.FilterSet):
     """Every filterset of the API: filters generated from `Meta.fields` for ids and foreign keys are IdFilters,
     for integer columns IntegerFilters."""
 
     FILTER_DEFAULTS = copy.deepcopy(django_filters.FilterSet.FILTER_DEFAULTS)
-    FILTER_DEFAULTS.update(
-        {
-            models.AutoField: {"filter_class": IdFilter},
-            models.BigAutoField: {"filter_class": IdFilter},
-            models.ForeignKey: {"filter_class": IdFilter},
-            models.OneToOneField: {"filter_class": IdFilter},
-            **{
-                integer_field: {"filter_class": IntegerFilter}
-                for integer_field in (
-                    models.SmallIntegerField,
-                    models.IntegerField,
-                    models.BigIntegerField,
-                    models.PositiveSmallIntegerField,
-                    models.PositiveIntegerField,
-                    models.PositiveBigIntegerField,
-                )
-            },
-        }
-    )
+    FILTER_DEFAULTS.update(_BOUNDED_FILTERS)
 
 
-class ListFiltersOnlyMixin:
+if TYPE_CHECKING:
+    from rest_framework.viewsets import GenericViewSet
+
+    _ViewSet = GenericViewSet  # for the type checker the mixin is the viewset it is combined with
+else:
+    _ViewSet = object
+
+
+class ListFiltersOnlyMixin(_ViewSet):
     """Query-string filters narrow lists only: a detail route or an action finds its object whatever the filters
     say (the default `is_archived=false` must not hide an archived conversation from its own page)."""
-
-    action: str | None
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if self.action != "list":
             return queryset
-        return super().filter_queryset(queryset)  # type: ignore[misc]  # a mixin: the view class provides it
+        return super().filter_queryset(queryset)

@@ -11,6 +11,7 @@ which `common.errors` answers as 413.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +25,7 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-def _check_size(parser_context: dict[str, Any] | None) -> None:
+def _check_size(parser_context: Mapping[str, Any] | None) -> None:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     request = (parser_context or {}).get("request")
     if limit is None or request is None:
@@ -48,7 +49,7 @@ def contains_nul(value: Any) -> bool:
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         _check_size(parser_context)
         data = super().parse(stream, media_type, parser_context)
         if contains_nul(data):
@@ -57,7 +58,7 @@ class JSONParser(parsers.JSONParser):
 
 
 class FormParser(parsers.FormParser):
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         _check_size(parser_context)
         return super().parse(stream, media_type, parser_context)
 

@@ -32,7 +32,7 @@ class URIOrNullField(serializers.URLField):
         kwargs["allow_null"] = True
         super().__init__(**kwargs)
 
-    def to_representation(self, value: Any) -> str | None:
+    def to_representation(self, value: Any) -> str | None:  # type: ignore[override]  # allow_null: null, not ""
         if not value:
             return None
         text = str(value)

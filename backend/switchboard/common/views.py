@@ -15,7 +15,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -116,7 +116,7 @@ def _dist_file(path: str) -> Path | None:
 
 
 @require_GET
-def spa(request: HttpRequest, path: str = "") -> HttpResponse:
+def spa(request: HttpRequest, path: str = "") -> HttpResponseBase:
     """The built web app (frontend/dist): its files as they are, and index.html for every client-side route. A path
     that looks like a file (has an extension) and is not in the build is a 404, not the app. Without a build, a start
     page that says how to build it (never a blank page)."""

@@ -43,7 +43,7 @@ def token_from_scope(scope: dict[str, Any]) -> tuple[str, str | None]:
 @database_sync_to_async
 def _active_user_id(token: str) -> tuple[int, float] | None:
     try:
-        access = AccessToken(token)
+        access = AccessToken(token)  # type: ignore[arg-type]  # simplejwt annotates the encoded token as Token
     except TokenError:
         return None
     user_id = access.get("user_id")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, serializers
@@ -32,11 +32,12 @@ _BINARY = {
 _ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The attachment id.")
 
 
-def _file_response(attachment: Attachment, *, thumb: bool) -> HttpResponse:
-    if attachment.status != AttachmentStatus.STORED:
+def _file_response(attachment: Attachment, *, thumb: bool) -> HttpResponseBase:
+    # A FieldFile is false exactly when it has no name.
+    if attachment.status != AttachmentStatus.STORED or not attachment.file.name:
         raise Http404("The attachment is not stored.")
     if thumb:
-        if not attachment.thumbnail:
+        if not attachment.thumbnail.name:
             raise Http404("The attachment has no thumbnail.")
         return media.media_file_response(name=attachment.thumbnail.name, content_type="image/jpeg")
     return media.media_file_response(
@@ -53,7 +54,7 @@ class MediaUrlsSerializer(serializers.Serializer):
     expires_in = serializers.IntegerField(help_text="Seconds the signed URLs stay valid.")
 
 
-class AttachmentMediaView(TenantScopedViewMixin, generics.GenericAPIView):
+class AttachmentMediaView(TenantScopedViewMixin[Attachment], generics.GenericAPIView[Attachment]):
     """The stored file of an attachment, for members of its organization."""
 
     lookup_field = "pk"
@@ -71,12 +72,12 @@ class AttachmentMediaView(TenantScopedViewMixin, generics.GenericAPIView):
         responses=_BINARY,
         tags=["media"],
     )
-    def get(self, request: Request, pk: str) -> HttpResponse:
+    def get(self, request: Request, pk: str) -> HttpResponseBase:
         thumb = request.query_params.get("thumb", "").lower() in ("1", "true", "yes")
         return _file_response(self.get_object(), thumb=thumb)
 
 
-class AttachmentMediaUrlsView(TenantScopedViewMixin, generics.GenericAPIView):
+class AttachmentMediaUrlsView(TenantScopedViewMixin[Attachment], generics.GenericAPIView[Attachment]):
     """Fresh signed URLs, for clients whose earlier ones expired."""
 
     lookup_field = "pk"
@@ -115,7 +116,7 @@ class SignedAttachmentMediaView(generics.GenericAPIView):
         auth=[],
         tags=["media"],
     )
-    def get(self, request: Request, pk: str) -> HttpResponse:
+    def get(self, request: Request, pk: str) -> HttpResponseBase:
         checked = media.attachment_signature_check(request.query_params.get("sig", ""), attachment_id=int(pk))
         if checked is None:
             raise Http404("No such attachment.")

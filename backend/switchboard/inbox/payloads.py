@@ -148,7 +148,9 @@ class ReactionsField(serializers.ListField):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    reply_to = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    reply_to: serializers.PrimaryKeyRelatedField[Message] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
     sent_by = UserSummarySerializer(read_only=True, allow_null=True)
     reactions = ReactionsField(child=ReactionSerializer(), read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
@@ -202,7 +204,7 @@ class ConversationDetailSerializer(ConversationSerializer):
         if messages is None:
             limit = self.context.get("messages_limit", selectors.MESSAGES_LIMIT_DEFAULT)
             messages = selectors.conversation_recent_messages(conversation=conversation, limit=limit)
-        return MessageSerializer(messages, many=True).data
+        return MessageSerializer(messages, many=True).data  # type: ignore[return-value]  # many=True: a list
 
 
 def message_payloads(ids: Iterable[int]) -> dict[int, dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from switchboard.accounts.models import Organization
+from switchboard.accounts.tenancy import TenantQuerySet
 from switchboard.inbox.models import Attachment, Conversation, Direction, Message
 from switchboard.platforms.models import PlatformAccount
 
@@ -17,7 +18,7 @@ MESSAGES_LIMIT_DEFAULT = 50
 MESSAGES_LIMIT_MAX = 200
 
 
-def conversation_queryset() -> QuerySet[Conversation]:
+def conversation_queryset() -> TenantQuerySet[Conversation]:
     """Everything `ConversationSerializer` reads, in one query. The account's encrypted secrets are not loaded: no
     list or event needs them, and decrypting them per row would make a wrong FIELD_ENCRYPTION_KEY fail the whole
     inbox. (A caller that does need them — a send — reads the account itself; a deferred field still loads on use.)"""
@@ -26,7 +27,7 @@ def conversation_queryset() -> QuerySet[Conversation]:
     )
 
 
-def message_queryset() -> QuerySet[Message]:
+def message_queryset() -> TenantQuerySet[Message]:
     """Everything `MessageSerializer` reads: the sender joined, attachments in one extra query per page."""
     return Message.objects.select_related("sent_by").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("id"))

@@ -63,12 +63,11 @@ def messaging_window_state(conversation: Conversation, at: datetime | None = Non
     if not has_customer_service_window(account.platform, account.provider):
         return Window.OPEN, None
     last = conversation.last_inbound_at
-    age = (at - last) if last is not None else None
-    if age is not None and age <= CUSTOMER_SERVICE_WINDOW:
+    if last is not None and at - last <= CUSTOMER_SERVICE_WINDOW:
         return Window.OPEN, last + CUSTOMER_SERVICE_WINDOW
     if account.platform == Platform.WHATSAPP:
         return Window.TEMPLATES_ONLY, None
-    if age is not None and age <= HUMAN_AGENT_WINDOW:
+    if last is not None and at - last <= HUMAN_AGENT_WINDOW:
         return Window.HUMAN_AGENT, last + HUMAN_AGENT_WINDOW
     return Window.CLOSED, None
 
@@ -122,9 +121,10 @@ class MediaUnavailable(Exception):
 
 
 def media_bytes(attachment: Attachment) -> bytes:
-    if attachment.status != AttachmentStatus.STORED or not attachment.file:
+    name = attachment.file.name  # a FieldFile is false exactly when it has no name
+    if attachment.status != AttachmentStatus.STORED or not name:
         raise MediaUnavailable("The attached file is not stored.")
-    with default_storage.open(attachment.file.name, "rb") as handle:
+    with default_storage.open(name, "rb") as handle:
         return handle.read()
 
 

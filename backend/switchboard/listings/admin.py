@@ -4,7 +4,7 @@ listing takes its uploaded files with it, and the rows stay within one organizat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,9 +12,17 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from switchboard.accounts.tenancy import request_user
 from switchboard.common.exceptions import ApplicationError
 from switchboard.listings import selectors, services
 from switchboard.listings.models import ContactIndex, Listing, ListingImage
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _ImageTotal(TypedDict):
+    image_total: int
 
 
 class ListingImageInline(admin.TabularInline):
@@ -77,26 +85,26 @@ class ListingAdmin(admin.ModelAdmin):
         return [*self.readonly_fields, "organization"] if obj is not None else list(self.readonly_fields)
 
     @admin.display(description="Images", ordering="image_total")
-    def image_total(self, listing: Listing) -> int:
-        return listing.image_total  # type: ignore[attr-defined]
+    def image_total(self, listing: WithAnnotations[Listing, _ImageTotal]) -> int:
+        return listing.image_total
 
     # --- writes: the services ---------------------------------------------------------------------------------
     def save_model(self, request: HttpRequest, obj: Listing, form: Any, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in services.LISTING_FIELDS if name in form.cleaned_data}
         if change:
-            services.listing_update(organization=obj.organization, listing=obj, by=request.user, data=data)
+            services.listing_update(organization=obj.organization, listing=obj, by=request_user(request), data=data)
             return
-        created = services.listing_create(organization=obj.organization, by=request.user, data=data)
+        created = services.listing_create(organization=obj.organization, by=request_user(request), data=data)
         # The admin goes on with the instance it built (inlines, the log, the redirect): make it the stored row.
         obj.__dict__.update({key: value for key, value in created.__dict__.items() if key != "_state"})
         obj._state.adding, obj._state.db = False, created._state.db
 
     def delete_model(self, request: HttpRequest, obj: Listing) -> None:
-        services.listing_delete(organization=obj.organization, listing=obj, by=request.user)
+        services.listing_delete(organization=obj.organization, listing=obj, by=request_user(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Listing]) -> None:
         for listing in queryset.select_related("organization"):
-            services.listing_delete(organization=listing.organization, listing=listing, by=request.user)
+            services.listing_delete(organization=listing.organization, listing=listing, by=request_user(request))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         listing: Listing = form.instance
@@ -111,7 +119,7 @@ class ListingAdmin(admin.ModelAdmin):
         formset.save(commit=False)  # fills changed_objects / deleted_objects; saves nothing
         organization = listing.organization
         for image in formset.deleted_objects:
-            services.listing_image_delete(organization=organization, image=image, by=request.user)
+            services.listing_image_delete(organization=organization, image=image, by=request_user(request))
         moved = False
         for image, changed in formset.changed_objects:
             if "caption" in changed:
@@ -143,7 +151,8 @@ class ContactIndexForm(forms.ModelForm):
         fields = ["organization", "contact_key", "contact", "listing"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean() returns
         organization, listing, contact = data.get("organization"), data.get("listing"), data.get("contact")
         if organization and listing and listing.organization_id != organization.pk:
             raise forms.ValidationError("The listing belongs to another organization.")

@@ -105,11 +105,11 @@ class ListingImage(TenantModel):
 
     @property
     def filename(self) -> str:
-        return PurePosixPath(self.file.name).name if self.file else ""
+        return PurePosixPath(self.file.name).name if self.file.name else ""  # a FieldFile is false without a name
 
     @property
     def thumbnail_filename(self) -> str:
-        return PurePosixPath(self.thumbnail.name).name if self.thumbnail else ""
+        return PurePosixPath(self.thumbnail.name).name if self.thumbnail.name else ""
 
 
 class ContactIndex(TenantModel):

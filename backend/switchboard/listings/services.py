@@ -150,7 +150,7 @@ def _next_position(listing: Listing) -> int:
 
 
 def listing_image_upload(
-    *, organization: Organization, listing: Listing, by: User | None, file: UploadedFile, caption: str = ""
+    *, organization: Organization, listing: Listing, by: User | None, file: UploadedFile[bytes], caption: str = ""
 ) -> ListingImage:
     """An image uploaded by an agent: checked like received media (decoded with Pillow), stored under a new
     name — the uploaded file's name is never used."""
@@ -270,8 +270,9 @@ def contact_index_save(*, organization: Organization | int, entry: ContactIndex)
     """Store an index entry as given, its key typed by hand (the Django admin): the listing and the contact must be
     the organization's; a key already in the index is a Conflict."""
     organization_id = ensure_owned(organization, entry.listing)
-    if entry.contact_id is not None:
-        ensure_owned(organization_id, entry.contact)
+    contact = entry.contact if entry.contact_id is not None else None
+    if contact is not None:
+        ensure_owned(organization_id, contact)
     entry.organization_id = organization_id
     entry.contact_key = entry.contact_key.strip()
     try:
@@ -335,7 +336,7 @@ def listing_images_from_message(*, organization: Organization | int, message_id:
         seen_attachments = set(present.values_list("attachment_id", flat=True))
         seen_hashes = set(present.values_list("sha256", flat=True))
         position = _next_position(listing)
-        new_images = []
+        new_images: list[ListingImage] = []
         for photo in photos:
             if photo.pk in seen_attachments or (photo.sha256 and photo.sha256 in seen_hashes):
                 continue
@@ -431,7 +432,7 @@ def listing_auto_display_pop(*, organization: Organization, listing: Listing) ->
     """The last auto-display notice of the listing, cleared as it is read (at most one reader gets it)."""
     organization_id = ensure_owned(organization, listing)
     key = cards.auto_display_cache_key(organization_id, listing.pk)
-    notice = cache.get(key)
+    notice: dict[str, Any] | None = cache.get(key)
     if notice is None or not cache.delete(key):
         return None
     return notice

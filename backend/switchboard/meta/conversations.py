@@ -162,10 +162,10 @@ def _participants(conversation: dict[str, Any], business_id: str) -> dict[str, C
 
 
 def _next_cursor(page: dict[str, Any]) -> str | None:
-    paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
+    paging = value if isinstance(value := page.get("paging"), dict) else {}
     if not paging.get("next"):
         return None  # Graph keeps cursors on the last page too; only `next` says there is more
-    cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+    cursors = value if isinstance(value := paging.get("cursors"), dict) else {}
     after = cursors.get("after")
     return str(after) if after else None
 

@@ -233,6 +233,7 @@ def _parse_message(event: dict, parties: _Parties) -> list[InboundEvent]:
         text = "\n".join(fallback_texts)
 
     media_kinds = [k for k in kinds if k not in (MessageKind.TEXT, MessageKind.UNSUPPORTED)]
+    kind: str  # a MessageKind value
     if message.get("is_unsupported") is True:
         # Instagram: content the API cannot deliver (some GIFs, stickers, polls…). Keep a bubble so nothing vanishes.
         payload["is_unsupported"] = True
@@ -288,7 +289,7 @@ def _read_attachment(
 ) -> None:
     """Fold one attachment into the message being built (refs, kinds, payload, fallback text)."""
     kind_name = attachment.get("type")
-    body = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+    body = value if isinstance(value := attachment.get("payload"), dict) else {}
     url = _text(body.get("url"))
 
     if kind_name in _MEDIA_KINDS:
@@ -331,7 +332,7 @@ def _read_attachment(
         fallback_texts.append(LIKE_HEART_TEXT)
         kinds.append(MessageKind.STICKER)
     elif kind_name == "location":
-        coordinates = body.get("coordinates") if isinstance(body.get("coordinates"), dict) else {}
+        coordinates = value if isinstance(value := body.get("coordinates"), dict) else {}
         payload["location"] = {
             "latitude": coordinates.get("lat"),
             "longitude": coordinates.get("long"),

@@ -52,7 +52,7 @@ class MessagingOutboundMixin:
             if card is None:
                 return SendResult.failure("listing_missing", "The listing of this card no longer exists.")
             body = cards.messenger_card(card)
-        elif content.is_media:
+        elif content.attachment is not None:
             try:
                 body = messages.messenger_attachment(
                     content.attachment.kind, sendable.media_public_url(content.attachment)

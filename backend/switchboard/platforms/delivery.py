@@ -79,7 +79,7 @@ def public_url(request: HttpRequest) -> str:
     if settings.PUBLIC_BASE_URL:
         return settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
     if settings.TRUST_FORWARDED_HEADERS:
-        proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
+        proto = request.headers.get("X-Forwarded-Proto", request.scheme or "http").split(",")[0].strip()
         host = request.headers.get("X-Forwarded-Host", request.get_host()).split(",")[0].strip()
         return f"{proto}://{host}{request.get_full_path()}"
     return request.build_absolute_uri()

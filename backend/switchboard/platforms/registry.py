@@ -97,8 +97,12 @@ class PlatformAdapter(Protocol):
       (raises `PlatformError`).
     """
 
-    platform: str
-    provider: str
+    # Read-only members: an adapter names them with the Platform / Provider choice (a str).
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def provider(self) -> str: ...
 
     def verify(self, delivery: Delivery, account: PlatformAccount | None) -> None:
         """Raise WebhookRejected(signature=True) unless the delivery is authentic for `account` (None: the delivery

@@ -62,14 +62,14 @@ class SandboxAdapter:
             if card is None:
                 return SendResult.failure("listing_missing", "The listing of this card no longer exists.")
             what = f"listing card {card.title!r} with {len(card.images)} image(s)"
-        elif content.is_media:
+        elif content.attachment is not None:
             try:
                 # A vendor downloads the file: so does the sandbox, so a message whose file is gone fails here too.
                 size = len(sendable.media_bytes(content.attachment))
             except sendable.MediaUnavailable as exc:
                 return SendResult.failure("media_unavailable", str(exc))
             what = f"{content.attachment.kind} of {size} bytes"
-        elif content.is_template:
+        elif content.template is not None:
             what = f"template {content.template.get('name', '')!r}"
         else:
             what = f"text of {len(message.text)} characters"

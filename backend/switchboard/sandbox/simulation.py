@@ -44,7 +44,7 @@ SCRIPT = (
     "Saturday morning would suit me best.",
     "Perfect, see you then 👍",
 )
-REPLY_TO_KIND = {
+REPLY_TO_KIND: dict[str, str] = {  # by MessageKind
     MessageKind.LISTING_CARD: "That one looks lovely. Can I visit it?",
     MessageKind.IMAGE: "Thanks for the photo!",
     MessageKind.VIDEO: "Thanks for the video!",
@@ -54,7 +54,7 @@ REPLY_TO_KIND = {
 }
 REPLY_TO_TEMPLATE = "Hi! Yes, I'm still interested."
 
-NEXT_STATUS = {MessageStatus.DELIVERED: MessageStatus.READ}
+NEXT_STATUS: dict[str, str] = {MessageStatus.DELIVERED: MessageStatus.READ}
 
 
 def simulates_replies(account: PlatformAccount) -> bool:

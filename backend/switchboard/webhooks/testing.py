@@ -249,7 +249,7 @@ def assert_stored(delivery: Delivery, account: Any, expect: Expect) -> None:
     }
     wanted = {stored.id: stored for stored in expect.messages}
     ids = set(wanted)
-    assert sorted(rows) == sorted(ids), f"stored {sorted(rows)}, expected {sorted(ids)}"
+    assert sorted(rows, key=str) == sorted(ids), f"stored {sorted(rows, key=str)}, expected {sorted(ids)}"
     seeds = {seed.id: seed for seed in expect.seed}
     for message_id, stored in wanted.items():
         actual, expected = _as_stored(rows[message_id], stored), _expected(stored, seeds.get(message_id), delivery, ids)

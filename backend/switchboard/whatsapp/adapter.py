@@ -75,9 +75,9 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
             if card is None:
                 return _LISTING_GONE
             return graph_messages.graph_post(graph, f"{account.external_id}/messages", cards.cloud_card(card, to=to))
-        if content.is_template:
+        if content.template is not None:
             typed = cloud_api.cloud_template(content.template)
-        elif content.is_media:
+        elif content.attachment is not None:
             attachment = content.attachment
             try:
                 # Uploaded to Meta and sent by id: no public link to our media is needed.
@@ -203,7 +203,7 @@ class WhatsAppTwilioAdapter:
         account = message.platform_account
         form: dict[str, Any] = {"To": twilio_api.twilio_address(_recipient_number(message.conversation.contact))}
         content = sendable.content_of(message)
-        if content.is_template:
+        if content.template is not None:
             # Twilio sends approved WhatsApp templates as Content Templates: the template name is the Content SID.
             form["ContentSid"] = content.template["name"]
             variables = twilio_api.twilio_content_variables(content.template)
@@ -214,7 +214,7 @@ class WhatsAppTwilioAdapter:
             if card is None:
                 return _LISTING_GONE
             form.update(cards.twilio_card(card))
-        elif content.is_media:
+        elif content.attachment is not None:
             try:
                 form["MediaUrl"] = [sendable.media_public_url(content.attachment)]
             except sendable.MediaUnavailable as exc:
@@ -322,7 +322,7 @@ class WhatsAppBridgeAdapter:
             if card is None:
                 return _LISTING_GONE
             return bridge_api.bridge_post(account, *cards.bridge_card(card, chat_id=chat_id))
-        if content.is_media:
+        if content.attachment is not None:
             attachment = content.attachment
             try:
                 data = sendable.media_bytes(attachment)

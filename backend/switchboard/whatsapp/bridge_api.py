@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 TIMEOUT = (5, 30)  # (connect, read) seconds
 
 # --- bridges (WAHA) ---------------------------------------------------------------------------------------------------
-BRIDGE_MEDIA_ENDPOINTS = {
+BRIDGE_MEDIA_ENDPOINTS: dict[str, str] = {  # by MessageKind
     MessageKind.IMAGE: "sendImage",
     MessageKind.STICKER: "sendImage",
     MessageKind.VIDEO: "sendVideo",

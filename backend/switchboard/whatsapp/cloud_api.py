@@ -14,6 +14,7 @@ from typing import Any
 
 from switchboard.meta.graph import GraphClient, GraphError
 from switchboard.meta.templates import template
+from switchboard.whatsapp.parsers import as_dict, as_list
 
 TEMPLATE_FIELDS = "name,language,category,status,components"
 TEMPLATE_PAGE_SIZE = 100
@@ -82,7 +83,7 @@ def template_from_graph(item: Any) -> dict[str, Any] | None:
     """One item of `message_templates`, or None when it is not a template (no name)."""
     if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
         return None
-    components = item.get("components") if isinstance(item.get("components"), list) else []
+    components = as_list(item.get("components"))
     body = next(
         (
             str(component.get("text") or "")
@@ -116,8 +117,8 @@ def cloud_templates(client: GraphClient, business_account_id: str) -> list[dict[
             parsed = template_from_graph(item)
             if parsed is not None:
                 found.append(parsed)
-        paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
-        cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+        paging = as_dict(page.get("paging"))
+        cursors = as_dict(paging.get("cursors"))
         after = str(cursors.get("after") or "")
         if not paging.get("next") or not after:
             break

@@ -29,6 +29,7 @@ from switchboard.inbox.models import MessageKind
 from switchboard.meta.templates import parameter_count, template
 from switchboard.platforms.models import PlatformAccount
 from switchboard.platforms.registry import SendResult
+from switchboard.whatsapp.parsers import as_dict
 from switchboard.whatsapp.parsers import twilio as twilio_parser
 
 logger = logging.getLogger(__name__)
@@ -296,7 +297,7 @@ def twilio_templates(account: PlatformAccount) -> list[dict[str, Any]]:
             parsed = twilio_template(item)
             if parsed is not None:
                 found.append(parsed)
-        meta = page.get("meta") if isinstance(page.get("meta"), dict) else {}
+        meta = as_dict(page.get("meta"))
         url = _same_origin(base, meta.get("next_page_url"))
     return found
 
@@ -319,10 +320,11 @@ def twilio_history(account: PlatformAccount, since: datetime | None, *, page_siz
     ours = twilio_address(account.phone_number or account.external_id)
     collected: list[tuple[datetime, list[InboundEvent]]] = []
     for direction_param in ("To", "From"):
-        params: dict[str, Any] = {direction_param: ours, "PageSize": page_size}
+        first_page: dict[str, Any] = {direction_param: ours, "PageSize": page_size}
         if since is not None:
             # Twilio filters by day (GMT); the exact cut is made below.
-            params["DateSent>"] = (since - timedelta(days=1)).strftime("%Y-%m-%d")
+            first_page["DateSent>"] = (since - timedelta(days=1)).strftime("%Y-%m-%d")
+        params: dict[str, Any] | None = first_page
         url: str | None = twilio_messages_url(account)
         while url:
             page = _twilio_get(account, url, params)

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.utils import timezone
 
 from switchboard.inbox.media.inspection import Inspected
@@ -65,7 +65,8 @@ def media_save(
     return StoredFiles(name=name, thumbnail_name=thumbnail_name)
 
 
-def media_delete(*names: str) -> None:
+def media_delete(*names: str | None) -> None:
+    """Deletes the stored files; empty names (a FieldFile without a file) are skipped."""
     for name in names:
         if name:
             try:
@@ -81,11 +82,12 @@ def safe_display_name(filename: str) -> str:
     return "" if name in ("", ".", "..") else name[:255]
 
 
-def media_file_response(*, name: str, content_type: str, filename: str = "", inline: bool = True) -> HttpResponse:
+def media_file_response(*, name: str, content_type: str, filename: str = "", inline: bool = True) -> HttpResponseBase:
     """Send a stored file: by nginx (`X-Accel-Redirect: /protected-media/<name>`) when MEDIA_X_ACCEL_REDIRECT is on,
     otherwise streamed through Django. Only called after the caller checked the tenant."""
     content_type = content_type or "application/octet-stream"
     disposition_name = safe_display_name(filename) or PurePosixPath(name).name
+    response: HttpResponseBase
     if settings.MEDIA_X_ACCEL_REDIRECT:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = "/protected-media/" + quote(name)

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from switchboard.common.parsers import contains_nul
 from switchboard.common.serializer_fields import IdField
+from switchboard.inbox.models import Attachment
 from switchboard.listings import cards
 from switchboard.listings.models import ContactIndex, Listing, ListingImage, ListingStatus
 
@@ -19,7 +20,10 @@ _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}")
 
 class ListingSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="code", help_text="The code captions use; the id when none was set.")
-    label = serializers.CharField(help_text="How cards and notes name it, e.g. 'Property 39'.")
+    # Declared fields named like Field.label / Serializer.data: the metaclass moves them to the field list.
+    label = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.label
+        help_text="How cards and notes name it, e.g. 'Property 39'."
+    )
     image_count = serializers.SerializerMethodField()
     # A plain string here: the choice set is documented once, on the write serializer (an enum in two components
     # collides with the inbox's `status` enums in the schema until ENUM_NAME_OVERRIDES names it).
@@ -48,7 +52,9 @@ class ListingWriteSerializer(serializers.Serializer):
     location = serializers.CharField(required=False, allow_blank=True, max_length=255)
     bedrooms = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=1000)
     description = serializers.CharField(required=False, allow_blank=True)
-    data = serializers.JSONField(required=False, help_text="Structured extras (an object).")
+    data = serializers.JSONField(  # type: ignore[assignment]  # a field, not Serializer.data
+        required=False, help_text="Structured extras (an object)."
+    )
     status = serializers.ChoiceField(choices=ListingStatus.choices, required=False)
 
     def validate_reference(self, value: str) -> str:
@@ -74,7 +80,9 @@ class ListingWriteSerializer(serializers.Serializer):
 class ListingImageSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="Signed URL of the image (no header needed); short-lived.")
     thumbnail_url = serializers.SerializerMethodField(help_text="Signed URL of the 320px thumbnail.")
-    attachment = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    attachment: serializers.PrimaryKeyRelatedField[Attachment] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ListingImage
@@ -164,7 +172,7 @@ class ContactLinkCreateSerializer(serializers.Serializer):
 class CardSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     title = serializers.CharField()
     price = serializers.CharField(allow_null=True, help_text="Decimal as a string.")
     currency = serializers.CharField()

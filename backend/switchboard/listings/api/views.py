@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from switchboard.accounts.serializers import ErrorSerializer, ValidationErrorSerializer
-from switchboard.accounts.tenancy import TenantScopedViewMixin
+from switchboard.accounts.tenancy import AuthenticatedRequest, TenantScopedViewMixin, request_membership
 from switchboard.common.filters import ListFiltersOnlyMixin
 from switchboard.common.ids import parse_id
 from switchboard.common.pagination import page_size_from, page_size_parameter
@@ -124,11 +124,11 @@ def _images_data(listing: Listing) -> dict[str, Any]:
     ),
 )
 class ListingViewSet(
-    TenantScopedViewMixin,
+    TenantScopedViewMixin[Listing],
     ListFiltersOnlyMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Listing],
 ):
     """The organization's property listings, their images, linked contacts and cards."""
 
@@ -146,10 +146,10 @@ class ListingViewSet(
         return ListingSerializer
 
     def _listing(self) -> Listing:
-        return self.get_object()  # type: ignore[return-value]
+        return self.get_object()
 
     # --- CRUD -----------------------------------------------------------------------------------------------------
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         serializer = ListingWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         listing = services.listing_create(
@@ -157,7 +157,7 @@ class ListingViewSet(
         )
         return Response(ListingSerializer(listing).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         listing = self._listing()
         serializer = ListingWriteSerializer(data=request.data, partial=partial)
@@ -167,10 +167,10 @@ class ListingViewSet(
         )
         return Response(ListingSerializer(listing).data)
 
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def destroy(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         services.listing_delete(organization=self.organization, listing=self._listing(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -192,7 +192,7 @@ class ListingViewSet(
         tags=TAGS,
     )
     @action(detail=True, methods=["get", "post"], url_path="images")
-    def images(self, request: Request, pk: str | None = None) -> Response:
+    def images(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         listing = self._listing()
         if request.method == "GET":
             return Response(ListingImagesSerializer(_images_data(listing)).data)
@@ -250,7 +250,7 @@ class ListingViewSet(
         tags=TAGS,
     )
     @action(detail=True, methods=["patch", "delete"], url_path=r"images/(?P<image_id>[0-9]+)")
-    def image_detail(self, request: Request, pk: str | None = None, image_id: str = "") -> Response:
+    def image_detail(self, request: AuthenticatedRequest, pk: str | None = None, image_id: str = "") -> Response:
         image = self._image(self._listing(), image_id)
         if request.method == "DELETE":
             services.listing_image_delete(organization=self.organization, image=image, by=request.user)
@@ -280,7 +280,7 @@ class ListingViewSet(
         tags=TAGS,
     )
     @action(detail=True, methods=["get", "post"], url_path="contacts")
-    def contacts(self, request: Request, pk: str | None = None) -> Response:
+    def contacts(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         listing = self._listing()
         if request.method == "GET":
             return Response(ContactLinkSerializer(selectors.contact_links(listing=listing), many=True).data)
@@ -309,8 +309,8 @@ class ListingViewSet(
     )
     @action(detail=True, methods=["delete"], url_path=r"contacts/(?P<link_id>[0-9]+)")
     def contact_detail(self, request: Request, pk: str | None = None, link_id: str = "") -> Response:
-        listing, pk = self._listing(), parse_id(link_id)
-        entry = selectors.contact_links(listing=listing).filter(pk=pk).first() if pk is not None else None
+        listing, link_pk = self._listing(), parse_id(link_id)
+        entry = selectors.contact_links(listing=listing).filter(pk=link_pk).first() if link_pk is not None else None
         if entry is None:
             raise Http404("No such contact link.")
         services.contact_index_unlink(organization=self.organization, entry=entry)
@@ -357,7 +357,7 @@ class ListingViewSet(
         tags=TAGS,
     )
     @action(detail=True, methods=["post"], url_path="send-card")
-    def send_card(self, request: Request, pk: str | None = None) -> Response:
+    def send_card(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         listing = self._listing()
         serializer = SendCardSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -378,12 +378,12 @@ class MemberOrSignedListingMedia(permissions.BasePermission):
     """A member of the organization (JWT), or anyone holding a valid signed URL for exactly this file."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if getattr(request, "membership", None) is not None:
+        if request_membership(request) is not None:
             return True
         return view.signed_organization_id() is not None
 
 
-class ListingMediaView(TenantScopedViewMixin, generics.GenericAPIView):
+class ListingMediaView(TenantScopedViewMixin[Listing], generics.GenericAPIView[Listing]):
     """`GET /api/listings/{id}/media/{filename}` — an image (or thumbnail) file of a listing."""
 
     permission_classes = [MemberOrSignedListingMedia]
@@ -417,13 +417,16 @@ class ListingMediaView(TenantScopedViewMixin, generics.GenericAPIView):
         },
         tags=TAGS,
     )
-    def get(self, request: Request, pk: str, filename: str) -> HttpResponse:
+    def get(self, request: Request, pk: str, filename: str) -> HttpResponseBase:
         if not _SAFE_FILENAME.fullmatch(filename) or parse_id(pk) is None:
             raise Http404("No such image.")  # '../', slashes, odd characters: never a stored name
-        if request.membership is not None:
+        organization_id: int | None
+        if request_membership(request) is not None:
             organization_id = self.get_object().organization_id
         else:
-            organization_id = self.signed_organization_id()
+            organization_id = self.signed_organization_id()  # not None: MemberOrSignedListingMedia checked it
+        if organization_id is None:
+            raise Http404("No such image.")
         image = (
             ListingImage.objects.for_organization(organization_id)
             .filter(listing_id=int(pk))
@@ -433,5 +436,9 @@ class ListingMediaView(TenantScopedViewMixin, generics.GenericAPIView):
         if image is None:
             raise Http404("No such image.")
         if image.filename == filename:
-            return media_file_response(name=image.file.name, content_type=image.mime_type)
-        return media_file_response(name=image.thumbnail.name, content_type="image/jpeg")
+            name, content_type = image.file.name, image.mime_type
+        else:
+            name, content_type = image.thumbnail.name, "image/jpeg"
+        if not name:  # never: the query matched the file or the thumbnail by this name
+            raise Http404("No such image.")
+        return media_file_response(name=name, content_type=content_type)

@@ -252,6 +252,7 @@ def _message(message: dict[str, Any]) -> InboundEvent | None:
     location = as_dict(message.get("location"))
     vcards = [c for c in as_list(message.get("vCards")) if isinstance(c, str) and c]
 
+    kind: str  # a MessageKind value
     if wweb_type:
         kind = _TYPE_KINDS.get(wweb_type, MessageKind.UNSUPPORTED)
     elif location:

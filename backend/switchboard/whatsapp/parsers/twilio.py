@@ -48,7 +48,7 @@ _STATUSES = {
 # A status callback says where *our* message got to; these two values describe an inbound message instead.
 _INBOUND_STATUSES = {"received", "receiving"}
 
-_MEDIA_KINDS = {
+_MEDIA_KINDS: dict[str, str] = {
     "image": MessageKind.IMAGE,
     "video": MessageKind.VIDEO,
     "audio": MessageKind.AUDIO,
@@ -180,6 +180,7 @@ def _message(params: dict[str, str], at: datetime) -> InboundMessage:
     text = body
     button_text, button_payload = as_str(params.get("ButtonText")), as_str(params.get("ButtonPayload"))
 
+    kind: str  # a MessageKind value
     if message_type in ("button", "interactive") or button_text or button_payload:
         kind = MessageKind.INTERACTIVE
         text = body or button_text

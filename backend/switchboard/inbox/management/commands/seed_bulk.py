@@ -152,7 +152,7 @@ class Command(BaseCommand):
 
         seconds = (timezone.now() - started).total_seconds()
         scope = Conversation.objects.for_organization(organization)
-        result = {
+        result: dict[str, Any] = {
             "organization": {"id": organization.pk, "slug": organization.slug},
             "created": created,
             "seconds": round(seconds, 2),
@@ -219,12 +219,11 @@ class Command(BaseCommand):
         contact = self._contacts(organization, account, {LONG_THREAD_EXTERNAL_ID: LONG_THREAD_NAME}, created)[
             LONG_THREAD_EXTERNAL_ID
         ]
-        conversation = Conversation.objects.filter(platform_account=account, contact=contact).first()
-        is_new = conversation is None
-        if is_new:
-            conversation = Conversation(
-                organization=organization, platform_account=account, contact=contact, platform=account.platform
-            )
+        existing = Conversation.objects.filter(platform_account=account, contact=contact).first()
+        is_new = existing is None
+        conversation = existing or Conversation(
+            organization=organization, platform_account=account, contact=contact, platform=account.platform
+        )
         times = self._thread_times(conversation, anchor, total, is_new)
         plan = Planned()
         for j in range(total):
@@ -405,7 +404,7 @@ class Command(BaseCommand):
     ) -> set[int]:
         """Insert the planned messages not stored yet; returns the ids of the conversations that got some."""
         pids = [m.platform_message_id for _, plan in plans for m in plan.messages]
-        stored: set[str] = set()
+        stored: set[str | None] = set()
         for start in range(0, len(pids), BATCH):
             stored.update(
                 Message.objects.filter(

@@ -238,7 +238,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         organization, user = self._tenant()
-        accounts = {platform: self._account(organization, platform, *rest) for platform, *rest in ACCOUNTS}
+        accounts: dict[str, PlatformAccount] = {
+            platform: self._account(organization, platform, *rest) for platform, *rest in ACCOUNTS
+        }
         parts: list[hooks.DemoPart] = hooks.collect(
             hooks.DEMO_SEED, organization=organization, user=user, media_folder=demo_media_folder()
         )
@@ -312,6 +314,7 @@ class Command(BaseCommand):
 
         messages = Message.objects.filter(platform_account__in=list(accounts), platform_message_id__in=list(MEDIA))
         for message in messages:
+            assert message.platform_message_id is not None  # filtered on it above
             wanted = MEDIA[message.platform_message_id]
             if message.kind != wanted[0].kind:
                 Message.objects.filter(pk=message.pk).update(kind=wanted[0].kind)

@@ -27,7 +27,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No platform account with id {', '.join(map(str, missing))}.")
             ids = found
         else:
-            ids = list(sync.syncable_accounts().values_list("pk", flat=True))
+            # A QuerySet, annotated Iterable in inbox/services/sync.py (its owner is fixing it: issue 11).
+            ids = list(sync.syncable_accounts().values_list("pk", flat=True))  # type: ignore[attr-defined]
         failed = 0
         for account_id in ids:
             run = sync.account_sync(account_id=account_id, trigger=SyncTrigger.COMMAND)
