@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from switchboard.accounts import services
 from switchboard.accounts.models import Invitation, InvitationStatus, Membership, Organization, User
 from switchboard.accounts.tenancy import request_user
 from switchboard.common.exceptions import ApplicationError
@@ -171,9 +172,6 @@ class InvitationAdmin(_ReadOnlyAdmin):
 
     @admin.action(description="Revoke the selected pending invitations")
     def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        # Imported here: admin modules load while the apps are still being set up, before DRF's views.
-        from switchboard.accounts import services
-
         revoked = 0
         for invitation in queryset.filter(status=InvitationStatus.PENDING):
             try:

@@ -6,4 +6,4 @@ class CommonConfig(AppConfig):
     label = "common"
 
     def ready(self) -> None:
-        from switchboard.common import checks  # noqa: F401 - registers the deploy checks
+        from switchboard.common import checks  # noqa: F401, PLC0415  registers the deploy checks; ready(): the app registry is complete

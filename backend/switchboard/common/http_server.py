@@ -14,8 +14,8 @@ import inspect
 
 def install() -> None:
     try:
-        from daphne.http_protocol import WebRequest
-        from twisted.web.http import Request
+        from daphne.http_protocol import WebRequest  # noqa: PLC0415  optional: only under daphne
+        from twisted.web.http import Request  # noqa: PLC0415  optional: only under daphne
     except ImportError:  # another ASGI server: nothing to change
         return
     if getattr(WebRequest, "_switchboard_form_parsing_off", False):

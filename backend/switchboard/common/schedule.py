@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django_celery_beat import models as beat_models
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def install_schedule(apps: Any = None) -> list[str]:
     """Create the entries that are missing; the names created. `apps` is a migration's app registry (the
     historical models), or None for the current ones."""
     if apps is None:
-        from django_celery_beat.models import IntervalSchedule, PeriodicTask
+        IntervalSchedule, PeriodicTask = beat_models.IntervalSchedule, beat_models.PeriodicTask
     else:
         IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
         PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
@@ -69,7 +70,5 @@ def install_schedule(apps: Any = None) -> list[str]:
         )
         created.append(job.name)
     if created and apps is None:
-        from django_celery_beat.models import PeriodicTasks
-
-        PeriodicTasks.update_changed()  # beat reloads its schedule
+        beat_models.PeriodicTasks.update_changed()  # beat reloads its schedule
     return created

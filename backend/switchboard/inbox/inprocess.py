@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import SyncToAsync
+from celery import current_task
 from django.conf import settings
 from django.db import close_old_connections, connections
 
@@ -133,8 +134,6 @@ def wait_idle(timeout: float = 10.0) -> bool:
 
 def _current_routing() -> dict[str, Any]:
     """The running task's route (Celery's `signature_from_request` does the same for retries); {} outside a task."""
-    from celery import current_task
-
     delivery = getattr(getattr(current_task, "request", None), "delivery_info", None) or {}
     exchange, routing_key = delivery.get("exchange"), delivery.get("routing_key")
     if exchange == "" and routing_key:

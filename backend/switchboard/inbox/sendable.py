@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from switchboard.inbox import hooks
 from switchboard.inbox.cards import Card
+from switchboard.inbox.media import attachment_urls
 from switchboard.inbox.models import Attachment, AttachmentStatus, Conversation, Message, MessageKind
 from switchboard.platforms.models import Platform, Provider
 
@@ -130,8 +131,6 @@ def media_bytes(attachment: Attachment) -> bytes:
 
 def media_public_url(attachment: Attachment) -> str:
     """A signed link the platform can download the file from, valid MEDIA_URL_TTL_SECONDS (platforms fetch at once)."""
-    from switchboard.inbox.media import attachment_urls
-
     if not settings.PUBLIC_BASE_URL:
         raise MediaUnavailable(
             "Media cannot be sent: this Switchboard has no public address (PUBLIC_BASE_URL) the platform could "

@@ -13,13 +13,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 from django.conf import settings
 
-if TYPE_CHECKING:
-    from switchboard.inbox.media import Fetched
+from switchboard.inbox.media import Fetched, media_fetch
 
 # Codes Meta documents as "try again later": API / app / user / page rate limits, temporary outages, and the
 # WhatsApp Cloud throughput and service errors.
@@ -185,6 +184,4 @@ class GraphClient:
 
     def media_download(self, url: str) -> Fetched:
         """Download a media URL with the bearer, through the SSRF-safe fetcher (returns `inbox.media.Fetched`)."""
-        from switchboard.inbox.media import media_fetch
-
         return media_fetch(url, headers={"Authorization": f"Bearer {self.access_token}"})

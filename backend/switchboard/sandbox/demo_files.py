@@ -14,6 +14,8 @@ import wave
 from collections.abc import Callable
 from pathlib import Path
 
+from PIL import Image, ImageDraw
+
 DEMO_MEDIA = Path(__file__).resolve().parent / "demo_media"
 PREFIX = "sandbox:"
 
@@ -40,8 +42,6 @@ def names() -> set[str]:
 # --- generators ---------------------------------------------------------------------------------------------------
 def _room(width: int, height: int, *, wall: tuple, floor: tuple, accent: tuple, label: str) -> bytes:
     """A flat drawing of a room: wall, floor, a window and a piece of furniture, with a caption strip."""
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (width, height), wall)
     draw = ImageDraw.Draw(image)
     horizon = int(height * 0.62)
@@ -80,8 +80,6 @@ def terrace() -> bytes:
 
 def facade() -> bytes:
     """A house front as a PNG (a palette image: few colours, small file)."""
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (320, 240), (170, 210, 240))
     draw = ImageDraw.Draw(image)
     draw.rectangle([0, 190, 320, 240], fill=(90, 150, 70))
@@ -98,8 +96,6 @@ def facade() -> bytes:
 
 def walkthrough() -> bytes:
     """A short animated GIF: a camera panning along a hallway (the demo's "video" is an animation)."""
-    from PIL import Image, ImageDraw
-
     frames = []
     for step in range(8):
         image = Image.new("RGB", (240, 160), (225, 220, 210))
@@ -118,8 +114,6 @@ def walkthrough() -> bytes:
 
 def sticker() -> bytes:
     """A round 'SOLD!' sticker as WebP, as WhatsApp stickers are."""
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGBA", (128, 128), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     draw.ellipse([4, 4, 124, 124], fill=(230, 60, 60, 255), outline=(255, 255, 255, 255), width=5)

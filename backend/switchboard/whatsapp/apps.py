@@ -6,9 +6,9 @@ class WhatsAppConfig(AppConfig):
     label = "whatsapp"
 
     def ready(self) -> None:
-        from switchboard.platforms.models import Provider
-        from switchboard.platforms.registry import register, register_endpoint
-        from switchboard.whatsapp.adapter import WhatsAppBridgeAdapter, WhatsAppCloudAdapter, WhatsAppTwilioAdapter
+        from switchboard.platforms.models import Provider  # noqa: PLC0415  ready(): needs the loaded app registry
+        from switchboard.platforms.registry import register, register_endpoint  # noqa: PLC0415  ready(): needs the loaded app registry
+        from switchboard.whatsapp.adapter import WhatsAppBridgeAdapter, WhatsAppCloudAdapter, WhatsAppTwilioAdapter  # noqa: PLC0415  ready(): needs the loaded app registry
 
         register_endpoint("whatsapp", register(WhatsAppCloudAdapter()))
         register_endpoint("twilio", register(WhatsAppTwilioAdapter()))

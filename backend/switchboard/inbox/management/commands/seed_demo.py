@@ -39,6 +39,7 @@ from switchboard.inbox import hooks
 from switchboard.inbox.events import AttachmentRef, ContactProfile, InboundEvent, InboundMessage, Reaction
 from switchboard.inbox.models import Attachment, AttachmentStatus, Conversation, Message, MessageKind
 from switchboard.inbox.services.ingest import handle_events
+from switchboard.inbox.tasks.media import download_attachment_task
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.registry import endpoint_for
 
@@ -310,8 +311,6 @@ class Command(BaseCommand):
         """Store every demo attachment that is not stored yet, from the shipped files, through the media task's own
         code (type check, thumbnail, then the MESSAGE_MEDIA_SETTLED hook) — here and now, whether or not a worker
         runs or MEDIA_AUTO_DOWNLOAD is on. Old demo attachments that failed are pointed at the shipped files first."""
-        from switchboard.inbox.tasks.media import download_attachment_task
-
         messages = Message.objects.filter(platform_account__in=list(accounts), platform_message_id__in=list(MEDIA))
         for message in messages:
             assert message.platform_message_id is not None  # filtered on it above
