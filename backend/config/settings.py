@@ -342,6 +342,15 @@ SEND_RETRY_BACKOFF_SECONDS = float(env("SEND_RETRY_BACKOFF_SECONDS", "1"))
 # Without a worker (CELERY_TASK_ALWAYS_EAGER) a send runs inside the agent's request: it is retried in-process only
 # while the waits add up to at most this; then the message fails and the agent retries it from the API.
 SEND_EAGER_RETRY_MAX_WAIT_SECONDS = float(env("SEND_EAGER_RETRY_MAX_WAIT_SECONDS", "3"))
+# The AI assistant (switchboard/assistant): after an agent's (or the phone's) reply it stays quiet this long; it sends
+# at most AI_MAX_REPLIES_PER_HOUR replies per conversation an hour; a retryable provider error is tried again with
+# backoff (AI_RETRY_BACKOFF_SECONDS * 2**(n-1), at least the vendor's Retry-After) up to AI_MAX_ATTEMPTS attempts;
+# each call of the model waits at most AI_REQUEST_TIMEOUT_SECONDS for its answer.
+AI_HANDOFF_MINUTES = env_int("AI_HANDOFF_MINUTES", 30)
+AI_MAX_REPLIES_PER_HOUR = env_int("AI_MAX_REPLIES_PER_HOUR", 20)
+AI_MAX_ATTEMPTS = env_int("AI_MAX_ATTEMPTS", 3)
+AI_REQUEST_TIMEOUT_SECONDS = float(env("AI_REQUEST_TIMEOUT_SECONDS", "30"))
+AI_RETRY_BACKOFF_SECONDS = float(env("AI_RETRY_BACKOFF_SECONDS", "2"))
 # The first sync of an account reads this many days of history; later ones read from its last_sync_at.
 SYNC_HISTORY_DAYS = env_int("SYNC_HISTORY_DAYS", 30)
 INVALID_SIGNATURE_RATE_LIMIT = env_int("INVALID_SIGNATURE_RATE_LIMIT", 20)
