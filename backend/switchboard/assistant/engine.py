@@ -636,7 +636,7 @@ def _send_failure_message(conversation: Conversation, settings: AssistantSetting
         text=text,
         created_at__gte=timezone.now() - FAILURE_MESSAGE_INTERVAL,
     )
-    if recent.exists() or not cache.add(f"assistant:failure-message:{conversation.pk}", 1, timeout=60):
+    if recent.exists():  # the conversation's lock (conversation_reply) keeps two runs from both sending it
         return None
     try:
         message = message_send(

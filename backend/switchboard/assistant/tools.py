@@ -222,7 +222,12 @@ def listing_summary(listing: Listing) -> dict[str, Any]:
 
 
 def search_listings(run: ToolRun, arguments: dict[str, Any]) -> dict[str, Any]:
-    listings = listing_queryset().for_organization(run.organization_id).filter(status=ListingStatus.ACTIVE)
+    listings = (
+        listing_queryset()
+        .for_organization(run.organization_id)
+        .filter(status=ListingStatus.ACTIVE)
+        .order_by("-updated_at", "-id")
+    )
     purpose = _text_argument(arguments, "purpose")
     if purpose:
         synonyms = next((words for words in PURPOSES.values() if purpose.lower() in words), (purpose,))

@@ -85,7 +85,8 @@ class World:
     def refresh(self) -> None:
         self.conversation.refresh_from_db()
         self.contact.refresh_from_db()
-        self.settings.refresh_from_db()
+        if AssistantSettings.objects.filter(pk=self.settings.pk).exists():
+            self.settings.refresh_from_db()
 
     # --- what happened --------------------------------------------------------------------------------------------
     def chat_requests(self) -> list[Request]:
