@@ -14,6 +14,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from conftest import client_for
 from switchboard.accounts.models import Invitation, Membership, Role
+from switchboard.assistant.models import FaqEntry
 from switchboard.inbox.events import ContactProfile, InboundMessage
 from switchboard.inbox.models import Attachment, AttachmentStatus, Conversation, Message
 from switchboard.inbox.services.ingest import handle_events
@@ -62,7 +63,9 @@ def tenant_b(make_org, make_user, make_account):
         sent_at=account_b.created_at,
         expires_at=account_b.created_at + timedelta(days=7),
     )
+    faq_b = FaqEntry.objects.create(organization=org_b, question=f"Question {SECRET_MARK}", answer=SECRET_MARK)
     return {
+        "faq": faq_b.pk,
         "invitations": invitation_b.pk,
         "listings": listing_b.pk,
         "media": attachment_b.pk,
@@ -127,4 +130,5 @@ def test_every_route_refuses_another_tenants_ids(role, make_org, make_user, tena
     assert Conversation.objects.filter(pk=tenant_b["conversations"], is_archived=False).exists()
     assert Message.objects.filter(pk=tenant_b["messages"], is_read=False).exists()
     assert Invitation.objects.filter(pk=tenant_b["invitations"], status="pending", responded_at=None).exists()
+    assert FaqEntry.objects.filter(pk=tenant_b["faq"], answer=SECRET_MARK).exists()
     assert not Membership.objects.filter(user=user_a).exclude(organization=org_a).exists()
