@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/redoc/", OfflineRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/accounts/", include("switchboard.accounts.urls")),
     path("api/platforms/", include("switchboard.platforms.urls")),
+    # Before the inbox: the assistant's conversation actions (messages/conversations/{id}/hand-back-to-ai/, …).
+    path("api/", include("switchboard.assistant.api.urls")),
     path("api/messages/", include("switchboard.inbox.api.urls")),
     path("api/webhooks/", include("switchboard.webhooks.urls")),
     path("api/listings/", include("switchboard.listings.urls")),
