@@ -1,5 +1,6 @@
 // Started by Playwright (playwright.config.ts webServer): build the app, then a throwaway backend on E2E_PORT —
-// a fresh SQLite file, migrate, seed_demo, daphne with DEBUG=true — and stop it when Playwright stops this process.
+// a fresh SQLite file, migrate, seed_demo (+ e2e/seed_assistant.py), daphne with DEBUG=true — and stop it when
+// Playwright stops this process.
 //
 // With E2E_SCALE_PORT set (the config sets it unless E2E_SCALE=0) a second backend serves the scale spec
 // (e2e/scale.spec.ts) on that port: a copy of the first one's database, just seeded, plus `seed_bulk`
@@ -9,7 +10,7 @@
 //
 // E2E_BACKEND_DIR runs the backend from another checkout (default ../backend).
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -90,6 +91,9 @@ try {
   const seeded = (async () => {
     await manage(main.env, ["migrate", "--no-input", "-v", "0"]);
     await manage(main.env, ["seed_demo"]);
+    // What the AI assistant specs need beyond the demo (a conversation handed over to a person, lead fields, a reply
+    // by the assistant): made here because no AI provider is ever reached in tests (e2e/seed_assistant.py).
+    await manage(main.env, ["shell", "-c", readFileSync(join(here, "seed_assistant.py"), "utf8")]);
   })();
   const scale = scalePort
     ? (async () => {

@@ -29,6 +29,8 @@ export type ConversationFilters = {
   platform_account?: number;
   unread?: boolean;
   is_archived?: boolean;
+  /** Only conversations the AI assistant handed over to a person (or failed on). */
+  needs_human?: boolean;
   search?: string;
 };
 
@@ -94,9 +96,15 @@ export const unarchiveConversation = (id: number) =>
   unwrap(api.POST("/api/messages/conversations/{id}/unarchive/", { params: { path: { id } } })) as Promise<Conversation>;
 export const markAllRead = (id: number) =>
   unwrap(api.POST("/api/messages/conversations/{id}/mark-all-read/", { params: { path: { id } } })) as Promise<Conversation>;
-export const setAiEnabled = (id: number, ai_enabled: boolean) =>
+/** The conversation's AI switch (the assistant answers only when it is on and the contact is trusted). */
+export const toggleAi = (id: number, enabled: boolean) =>
   unwrap(
-    api.PATCH("/api/messages/conversations/{id}/", { params: { path: { id } }, body: { ai_enabled } }),
+    api.POST("/api/messages/conversations/{id}/toggle-ai/", { params: { path: { id } }, body: { enabled } }),
+  ) as Promise<Conversation>;
+/** Trust the conversation's contact or stop trusting them (every conversation of the contact is broadcast). */
+export const toggleTrusted = (id: number, trusted: boolean) =>
+  unwrap(
+    api.POST("/api/messages/conversations/{id}/toggle-trusted/", { params: { path: { id } }, body: { trusted } }),
   ) as Promise<Conversation>;
 export const retryMessage = (id: number) =>
   unwrap(api.POST("/api/messages/messages/{id}/retry/", { params: { path: { id } } })) as Promise<Message>;

@@ -313,6 +313,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/assistant/faq/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The FAQ
+         * @description Every member reads; sorted by question. The assistant quotes these answers (`faq_lookup`).
+         */
+        get: operations["assistant_faq_list"];
+        put?: never;
+        /**
+         * Add a FAQ entry
+         * @description Owners and admins. `question` (at most 500 characters) and `answer` (5000), neither blank. 409 `faq_limit` past 500 entries.
+         */
+        post: operations["assistant_faq_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assistant/faq/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One FAQ entry
+         * @description Every member reads.
+         */
+        get: operations["assistant_faq_retrieve"];
+        /**
+         * Replace a FAQ entry
+         * @description Owners and admins. `question` and `answer`.
+         */
+        put: operations["assistant_faq_update"];
+        post?: never;
+        /**
+         * Delete a FAQ entry
+         * @description Owners and admins.
+         */
+        delete: operations["assistant_faq_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a FAQ entry
+         * @description Owners and admins. `question` and/or `answer`.
+         */
+        patch: operations["assistant_faq_partial_update"];
+        trace?: never;
+    };
+    "/api/assistant/settings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The assistant's settings
+         * @description Every member reads. The API key is never answered: `api_key_set` says whether one is stored.
+         */
+        get: operations["assistant_settings_retrieve"];
+        /**
+         * Change the assistant's settings
+         * @description Owners and admins. Changes only the fields the body holds (PUT and PATCH alike); the others keep their values. `api_key` is write-only: absent, null or empty keeps the stored key, `clear_api_key: true` forgets it; answers only say `api_key_set`. Rules: `provider` openai or anthropic; `base_url` blank or http(s) without credentials; `temperature` 0 to 2; `max_tokens` 1 to 8000; `context_size` 1 to 50; `reply_delay_seconds` 0 to 120; `business_hours` keys mon…sun with [HH:MM, HH:MM] pairs, start before end; `time_zone` an IANA name; `lead_fields` distinct lowercase identifiers; a `failure_message` while `failure_message_enabled`.
+         */
+        put: operations["assistant_settings_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change some of the assistant's settings
+         * @description Owners and admins. Changes only the fields the body holds (PUT and PATCH alike); the others keep their values. `api_key` is write-only: absent, null or empty keeps the stored key, `clear_api_key: true` forgets it; answers only say `api_key_set`. Rules: `provider` openai or anthropic; `base_url` blank or http(s) without credentials; `temperature` 0 to 2; `max_tokens` 1 to 8000; `context_size` 1 to 50; `reply_delay_seconds` 0 to 120; `business_hours` keys mon…sun with [HH:MM, HH:MM] pairs, start before end; `time_zone` an IANA name; `lead_fields` distinct lowercase identifiers; a `failure_message` while `failure_message_enabled`.
+         */
+        patch: operations["assistant_settings_partial_update"];
+        trace?: never;
+    };
+    "/api/assistant/settings/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test the connection to the AI provider
+         * @description Owners and admins. Checks the stored settings against the provider — the address answers, the key is accepted, the model is offered — whether or not the assistant is active. Always 200: `{"ok": true, "model", "message"}` or `{"ok": false, "code", "message"}`, `message` a sentence for the agency (`invalid_key`, `model_not_found`, `unreachable`, `timeout`, `quota_exceeded`, `api_key_missing` when neither a key nor a local address is set, …). Never the key.
+         */
+        post: operations["assistant_settings_test_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assistant/stats/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the assistant did
+         * @description Every member reads. Over today and the `days - 1` days before it (default 30, 1 to 365), in the assistant's `time_zone`: conversations the assistant replied in, those resolved without a person (no handoff, no failure, nobody else wrote), handoffs per reason, failures per error code, and the assistant's messages per day (every day of the period, oldest first).
+         */
+        get: operations["assistant_stats_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/listings/": {
         parameters: {
             query?: never;
@@ -685,6 +809,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/messages/conversations/{id}/hand-back-to-ai/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand the conversation back to the AI assistant
+         * @description After a handoff or an agent's reply: clears `needs_human` (and its reason) and `ai_paused_until`, and switches `ai_enabled` on, so the assistant answers the customer's next message. Broadcast as `conversation.updated`.
+         */
+        post: operations["messages_conversations_hand_back_to_ai_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/messages/conversations/{id}/mark-all-read/": {
         parameters: {
             query?: never;
@@ -739,6 +883,66 @@ export interface paths {
          * @description Stored at once (outbound, `queued`, `sent_by` you) and broadcast as `message.created`; a worker then sends it and `message.updated` follows (`sent`, or `failed` with `error_code` / `error_message`). Send exactly one of: `text`; a file (`file` as multipart, or `attachment_id`), with `text` as its caption on WhatsApp; `listing_id`; `template` (WhatsApp). A free-form WhatsApp message more than 24 hours after the customer last wrote is refused with 409 `outside_customer_service_window` (`templates_required: true`); Messenger / Instagram replies after 24 hours go as a human agent's (`HUMAN_AGENT` tag) up to 7 days. With an `Idempotency-Key` (or `client_key`) a repeat of the request answers 200 with the message the first one stored, which carries the key as `client_key`.
          */
         post: operations["messages_conversations_messages_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/conversations/{id}/suggest-reply/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suggest a reply (copilot)
+         * @description The assistant drafts the next reply from the conversation with its tools (listings, FAQ), and sends nothing: `text` for the agent to edit and send, `listing_ids` of the listings it proposes, `tools_used`. Works whether or not the assistant answers this conversation by itself. 409 when the assistant is not configured or the provider fails (`code` and a sentence for the agent); at most 20 a minute per user.
+         */
+        post: operations["messages_conversations_suggest_reply_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/conversations/{id}/toggle-ai/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch the AI assistant on or off for the conversation
+         * @description `{"enabled": true|false}` sets it; an empty body flips it. The assistant answers only when this is on and the contact is trusted. Broadcast as `conversation.updated`.
+         */
+        post: operations["messages_conversations_toggle_ai_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/conversations/{id}/toggle-trusted/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trust the contact, or stop trusting them
+         * @description `{"trusted": true|false}` sets it; an empty body flips it. A trusted (whitelisted) contact may be answered by the AI assistant. Every conversation of the contact is broadcast as `conversation.updated`.
+         */
+        post: operations["messages_conversations_toggle_trusted_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -981,6 +1185,104 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description * `always` - Always
+         *     * `outside_hours` - Only outside business hours
+         * @enum {string}
+         */
+        AnswerWhenEnum: "always" | "outside_hours";
+        /**
+         * @description The organization's assistant settings. The API key is never answered: `api_key_set` says whether one is
+         *     stored.
+         */
+        AssistantSettings: {
+            readonly is_active: boolean;
+            /** @description `openai` (any OpenAI-compatible API) or `anthropic`. */
+            provider: string;
+            /**
+             * Format: uri
+             * @description Blank: the provider's public endpoint.
+             */
+            readonly base_url: string;
+            readonly model: string;
+            /** Format: double */
+            readonly temperature: number;
+            readonly max_tokens: number;
+            readonly system_prompt: string;
+            /** @description Extra rules added to the system prompt. */
+            readonly guardrails: string;
+            /** @description How many recent messages the model sees. */
+            readonly context_size: number;
+            readonly answer_when: components["schemas"]["AnswerWhenEnum"];
+            /** @description When the agency is open, per day (keys mon, tue, wed, thu, fri, sat, sun; a missing day or [] is closed): [["09:00", "13:00"], ["15:00", "19:00"]] in 24-hour time, in `time_zone`. Used when `answer_when` is `outside_hours`. */
+            readonly business_hours: {
+                [key: string]: string[][];
+            };
+            readonly time_zone: string;
+            /** @description Wait this long after a customer's message, so several messages get one answer. */
+            readonly reply_delay_seconds: number;
+            readonly failure_message: string;
+            readonly failure_message_enabled: boolean;
+            /** @description New conversations of trusted contacts start with the assistant on. */
+            readonly ai_on_for_trusted: boolean;
+            /** @description What the assistant may record about a lead (`update_contact`), e.g. purpose, budget, bedrooms: lowercase letters, digits and _. */
+            readonly lead_fields: string[];
+            /** @description An API key is stored (it is never shown). */
+            readonly api_key_set: boolean;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /**
+         * @description * `openai` - OpenAI-compatible (OpenAI, Ollama, vLLM, OpenRouter, Gemini)
+         *     * `anthropic` - Anthropic (Messages API)
+         * @enum {string}
+         */
+        AssistantSettingsUpdateProviderEnum: "openai" | "anthropic";
+        /** @description Every field is optional (PUT and PATCH both change only what the body holds). */
+        AssistantSettingsUpdateRequest: {
+            /** @description The assistant answers customers when true. */
+            is_active?: boolean;
+            /**
+             * @description `openai`: any OpenAI-compatible API (OpenAI, Ollama, vLLM, OpenRouter, Gemini); `anthropic`.
+             *
+             *     * `openai` - OpenAI-compatible (OpenAI, Ollama, vLLM, OpenRouter, Gemini)
+             *     * `anthropic` - Anthropic (Messages API)
+             */
+            provider?: components["schemas"]["AssistantSettingsUpdateProviderEnum"];
+            /** @description Blank: the provider's public endpoint. Else http(s), e.g. http://127.0.0.1:11434/v1 (Ollama). */
+            base_url?: string;
+            /** @description Write-only, stored encrypted. Absent, null or empty: the stored key is kept. */
+            api_key?: string | null;
+            /** @description true: forget the stored key (not with a new `api_key`). */
+            clear_api_key?: boolean;
+            /** @description e.g. gpt-4o-mini, claude-sonnet-4-20250514. */
+            model?: string;
+            /** Format: double */
+            temperature?: number;
+            /** @description The longest answer, in tokens. */
+            max_tokens?: number;
+            system_prompt?: string;
+            /** @description Extra rules added to the system prompt. */
+            guardrails?: string;
+            /** @description How many recent messages the model sees. */
+            context_size?: number;
+            answer_when?: components["schemas"]["AnswerWhenEnum"];
+            /** @description When the agency is open, per day (keys mon, tue, wed, thu, fri, sat, sun; a missing day or [] is closed): [["09:00", "13:00"], ["15:00", "19:00"]] in 24-hour time, in `time_zone`. Used when `answer_when` is `outside_hours`. */
+            business_hours?: {
+                [key: string]: string[][];
+            };
+            /** @description IANA name, e.g. Europe/Madrid. */
+            time_zone?: string;
+            /** @description Wait this long after a customer's message, so several messages get one answer. */
+            reply_delay_seconds?: number;
+            /** @description Sent once to the customer when the assistant fails (if `failure_message_enabled`). */
+            failure_message?: string;
+            failure_message_enabled?: boolean;
+            /** @description New conversations of trusted contacts start with the assistant on. */
+            ai_on_for_trusted?: boolean;
+            /** @description What the assistant may record about a lead (`update_contact`), e.g. purpose, budget, bedrooms: lowercase letters, digits and _. */
+            lead_fields?: string[];
+        };
         Attachment: {
             readonly id: number;
             readonly kind: components["schemas"]["MessageKindEnum"];
@@ -1067,6 +1369,10 @@ export interface components {
              */
             readonly profile_picture_url: string | null;
             readonly external_id: string;
+            /** @description A whitelisted contact: the AI assistant may answer them. */
+            readonly is_trusted: boolean;
+            /** @description Lead fields (purpose, property_type, budget, bedrooms, area, move_in_date, …) that agents or the assistant filled in. */
+            readonly attributes: unknown;
         };
         ContactLink: {
             readonly id: number;
@@ -1103,6 +1409,15 @@ export interface components {
             readonly archived_at: string | null;
             readonly archived_by: components["schemas"]["UserSummary"] | null;
             readonly ai_enabled: boolean;
+            /** @description The AI assistant handed the conversation over (or failed): a person should answer. */
+            readonly needs_human: boolean;
+            /** @description Why it was handed over, in the assistant's words or the error's. */
+            readonly needs_human_reason: string;
+            /**
+             * Format: date-time
+             * @description An agent replied: the assistant stays quiet until then, or until someone hands it back.
+             */
+            readonly ai_paused_until: string | null;
             /** Format: date-time */
             readonly last_message_at: string;
             readonly last_message_preview: string;
@@ -1137,6 +1452,15 @@ export interface components {
             readonly archived_at: string | null;
             readonly archived_by: components["schemas"]["UserSummary"] | null;
             readonly ai_enabled: boolean;
+            /** @description The AI assistant handed the conversation over (or failed): a person should answer. */
+            readonly needs_human: boolean;
+            /** @description Why it was handed over, in the assistant's words or the error's. */
+            readonly needs_human_reason: string;
+            /**
+             * Format: date-time
+             * @description An agent replied: the assistant stays quiet until then, or until someone hands it back.
+             */
+            readonly ai_paused_until: string | null;
             /** Format: date-time */
             readonly last_message_at: string;
             readonly last_message_preview: string;
@@ -1163,6 +1487,16 @@ export interface components {
             /** @description The newest messages of the thread (`messages_limit`), oldest first. */
             readonly messages: components["schemas"]["Message"][];
         };
+        CredentialsTest: {
+            /** @description The provider answered, accepted the key and offers the model. */
+            ok: boolean;
+            /** @description The model checked (when ok). */
+            model?: string;
+            /** @description Why not (when not ok): invalid_key, model_not_found, unreachable, timeout, quota_exceeded, api_key_missing, … */
+            code?: string;
+            /** @description What was found, in a sentence for agency owners; never the key. */
+            message: string;
+        };
         /**
          * @description * `inbound` - Inbound
          *     * `outbound` - Outbound
@@ -1173,6 +1507,19 @@ export interface components {
         Error: {
             detail: string;
             code: string;
+        };
+        FaqEntry: {
+            readonly id: number;
+            readonly question: string;
+            readonly answer: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        FaqEntryWriteRequest: {
+            question: string;
+            answer: string;
         };
         /** @description An invitation as the organization's owners and admins see it. Never the code: only its digest is stored. */
         Invitation: {
@@ -1376,6 +1723,12 @@ export interface components {
             /** Format: date-time */
             readonly read_at: string | null;
             readonly sent_by: components["schemas"]["UserSummary"] | null;
+            /** @description Written by the AI assistant. */
+            readonly sent_by_assistant: boolean;
+            /** @description Inbound messages: the AI assistant answered this message. */
+            readonly llm_processed: boolean;
+            /** @description Inbound messages the assistant did not answer: why (`switch_off`, `not_trusted`, `human_handling`, `outside_hours`, `rate_limit`, `kind_not_answerable`, `outside_window`, `assistant_inactive`, `provider_error`); empty otherwise. */
+            readonly llm_skip_reason: string;
             /** @description The `Idempotency-Key` the message was sent with (null for messages that came in, or were sent without one): the sending client matches the broadcast copy to its own by it. */
             readonly client_key: string | null;
             /**
@@ -1538,10 +1891,59 @@ export interface components {
             /** @default  */
             full_name: string;
         };
+        /** @description Every field is optional (PUT and PATCH both change only what the body holds). */
+        PatchedAssistantSettingsUpdateRequest: {
+            /** @description The assistant answers customers when true. */
+            is_active?: boolean;
+            /**
+             * @description `openai`: any OpenAI-compatible API (OpenAI, Ollama, vLLM, OpenRouter, Gemini); `anthropic`.
+             *
+             *     * `openai` - OpenAI-compatible (OpenAI, Ollama, vLLM, OpenRouter, Gemini)
+             *     * `anthropic` - Anthropic (Messages API)
+             */
+            provider?: components["schemas"]["AssistantSettingsUpdateProviderEnum"];
+            /** @description Blank: the provider's public endpoint. Else http(s), e.g. http://127.0.0.1:11434/v1 (Ollama). */
+            base_url?: string;
+            /** @description Write-only, stored encrypted. Absent, null or empty: the stored key is kept. */
+            api_key?: string | null;
+            /** @description true: forget the stored key (not with a new `api_key`). */
+            clear_api_key?: boolean;
+            /** @description e.g. gpt-4o-mini, claude-sonnet-4-20250514. */
+            model?: string;
+            /** Format: double */
+            temperature?: number;
+            /** @description The longest answer, in tokens. */
+            max_tokens?: number;
+            system_prompt?: string;
+            /** @description Extra rules added to the system prompt. */
+            guardrails?: string;
+            /** @description How many recent messages the model sees. */
+            context_size?: number;
+            answer_when?: components["schemas"]["AnswerWhenEnum"];
+            /** @description When the agency is open, per day (keys mon, tue, wed, thu, fri, sat, sun; a missing day or [] is closed): [["09:00", "13:00"], ["15:00", "19:00"]] in 24-hour time, in `time_zone`. Used when `answer_when` is `outside_hours`. */
+            business_hours?: {
+                [key: string]: string[][];
+            };
+            /** @description IANA name, e.g. Europe/Madrid. */
+            time_zone?: string;
+            /** @description Wait this long after a customer's message, so several messages get one answer. */
+            reply_delay_seconds?: number;
+            /** @description Sent once to the customer when the assistant fails (if `failure_message_enabled`). */
+            failure_message?: string;
+            failure_message_enabled?: boolean;
+            /** @description New conversations of trusted contacts start with the assistant on. */
+            ai_on_for_trusted?: boolean;
+            /** @description What the assistant may record about a lead (`update_contact`), e.g. purpose, budget, bedrooms: lowercase letters, digits and _. */
+            lead_fields?: string[];
+        };
         /** @description What an agent may change on a conversation directly (archiving and reading have their own actions). */
         PatchedConversationUpdateRequest: {
             /** @description Let the AI assistant answer this conversation. */
             ai_enabled?: boolean;
+        };
+        PatchedFaqEntryWriteRequest: {
+            question?: string;
+            answer?: string;
         };
         PatchedListingImageUpdateRequest: {
             caption?: string;
@@ -1718,6 +2120,12 @@ export interface components {
             organization: components["schemas"]["Organization"];
             role: components["schemas"]["RoleEnum"];
         };
+        RepliesPerDay: {
+            /** Format: date */
+            date: string;
+            /** @description Messages the assistant sent that day. */
+            replies: number;
+        };
         /**
          * @description * `owner` - Owner
          *     * `admin` - Admin
@@ -1744,6 +2152,35 @@ export interface components {
          * @enum {string}
          */
         SourceEnum: "attachment" | "upload";
+        Stats: {
+            days: number;
+            /** @description Conversations the assistant replied in. */
+            conversations_answered: number;
+            /** @description Of those, the ones with no handoff, no failure and no message from a person in the period. */
+            resolved_without_human: number;
+            /** @description Handoffs to a person (runs that ended in handoff_to_human). */
+            handed_off: number;
+            /** @description Handoffs per reason. */
+            handed_off_by_reason: {
+                [key: string]: number;
+            };
+            /** @description Runs that failed (the provider, or a send). */
+            failures: number;
+            /** @description Failures per error code. */
+            failures_by_code: {
+                [key: string]: number;
+            };
+            /** @description Every day of the period, oldest first. */
+            replies_per_day: components["schemas"]["RepliesPerDay"][];
+        };
+        Suggestion: {
+            /** @description The draft reply; nothing was sent. */
+            text: string;
+            /** @description Listings the draft proposes (send their cards yourself). */
+            listing_ids: number[];
+            /** @description The tools the model called. */
+            tools_used: string[];
+        };
         /** @description One history sync of an account and what it found. */
         SyncRun: {
             readonly id: number;
@@ -1807,6 +2244,14 @@ export interface components {
             language?: string;
             /** @description Parameters to fill in. */
             components?: components["schemas"]["TemplateComponentRequest"][];
+        };
+        ToggleAiRequest: {
+            /** @description On or off; absent: the opposite of now. */
+            enabled?: boolean;
+        };
+        ToggleTrustedRequest: {
+            /** @description Trusted or not; absent: the opposite of now. */
+            trusted?: boolean;
         };
         TokenPair: {
             access: string;
@@ -3011,6 +3456,732 @@ export interface operations {
             };
             /** @description Unsupported Content-Type for the request body. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_faq_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqEntry"][];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_faq_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FaqEntryWriteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqEntry"];
+                };
+            };
+            /** @description Invalid input: `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only owners and admins of the organization may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The FAQ is full (`faq_limit`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the request body. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_faq_retrieve: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this FAQ entry. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqEntry"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such FAQ entry in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_faq_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this FAQ entry. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FaqEntryWriteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqEntry"];
+                };
+            };
+            /** @description Invalid input: `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only owners and admins of the organization may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such FAQ entry in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the request body. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_faq_destroy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this FAQ entry. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only owners and admins of the organization may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such FAQ entry in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_faq_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this FAQ entry. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedFaqEntryWriteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqEntry"];
+                };
+            };
+            /** @description Invalid input: `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only owners and admins of the organization may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such FAQ entry in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the request body. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_settings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssistantSettings"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_settings_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AssistantSettingsUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssistantSettings"];
+                };
+            };
+            /** @description Invalid input: `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only owners and admins of the organization may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the request body. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_settings_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedAssistantSettingsUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssistantSettings"];
+                };
+            };
+            /** @description Invalid input: `errors` names the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only owners and admins of the organization may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the request body. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_settings_test_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialsTest"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Only owners and admins of the organization may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    assistant_stats_retrieve: {
+        parameters: {
+            query?: {
+                /** @description The period: today and the days before it (1 to 365). */
+                days?: number;
+            };
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description Invalid input: `errors` names the fields (malformed bodies too, with `code` `parse_error`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4452,10 +5623,16 @@ export interface operations {
     messages_conversations_list: {
         parameters: {
             query?: {
+                /** @description `key:value` — only contacts whose lead field `key` is `value` (case-insensitive), e.g. `purpose:rent`. */
+                attribute?: string;
                 /** @description The `next` or `previous` cursor of an earlier page, as given. */
                 cursor?: string;
                 /** @description `true`: the archive; `false` (the default when the parameter is absent): the inbox. */
                 is_archived?: boolean;
+                /** @description `true`: only conversations of trusted (whitelisted) contacts. */
+                is_trusted?: boolean;
+                /** @description `true`: only conversations the AI assistant handed over to a person (or failed on). */
+                needs_human?: boolean;
                 /** @description Results per page (default 50; values above 100 are capped). */
                 page_size?: number;
                 /**
@@ -4730,6 +5907,58 @@ export interface operations {
             };
         };
     };
+    messages_conversations_hand_back_to_ai_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this conversation. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such conversation in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     messages_conversations_mark_all_read_create: {
         parameters: {
             query?: never;
@@ -4924,6 +6153,255 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SendRefused"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the request body. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    messages_conversations_suggest_reply_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this conversation. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestion"];
+                };
+            };
+            /** @description The assistant cannot be used as set up. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such conversation in your organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The assistant is not configured, or the AI provider failed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; see the Retry-After header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    messages_conversations_toggle_ai_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this conversation. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ToggleAiRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ToggleAiRequest"];
+                "multipart/form-data": components["schemas"]["ToggleAiRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Invalid input: `errors` names the fields (malformed bodies too, with `code` `parse_error`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the request body. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    messages_conversations_toggle_trusted_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Id or slug of the organization to act for; default: your oldest membership. 404 when it names none of yours. */
+                "X-Organization"?: string;
+            };
+            path: {
+                /** @description A unique integer value identifying this conversation. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ToggleTrustedRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ToggleTrustedRequest"];
+                "multipart/form-data": components["schemas"]["ToggleTrustedRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Invalid input: `errors` names the fields (malformed bodies too, with `code` `parse_error`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role, or your membership, does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — also another organization's object, or an `X-Organization` that names none of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The request body is too large. */

@@ -95,6 +95,7 @@ export function matchesFilters(conversation: Conversation, filters: Conversation
   if (Boolean(filters.is_archived) !== conversation.is_archived) return false;
   if (filters.unread === true && conversation.unread_count === 0) return false;
   if (filters.unread === false && conversation.unread_count > 0) return false;
+  if (filters.needs_human === true && !conversation.needs_human) return false;
   return true;
 }
 

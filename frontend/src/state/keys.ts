@@ -19,4 +19,7 @@ export const qk = {
   members: ["members"] as const,
   invitations: ["invitations"] as const,
   templates: (accountId: number) => ["templates", accountId] as const,
+  assistantSettings: ["assistantSettings"] as const,
+  assistantFaq: ["assistantFaq"] as const,
+  assistantStats: (days: number) => ["assistantStats", days] as const,
 };

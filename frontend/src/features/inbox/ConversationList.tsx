@@ -29,10 +29,11 @@ const Row = memo(function Row({
   return (
     <Link
       to={{ pathname: `/inbox/${conversation.id}`, search }}
-      className={`conv-row${selected ? " selected" : ""}${unread ? " unread" : ""}`}
+      className={`conv-row${selected ? " selected" : ""}${unread ? " unread" : ""}${conversation.needs_human ? " needs-human" : ""}`}
       aria-current={selected ? "true" : undefined}
       data-conversation-id={conversation.id}
       data-platform={conversation.platform}
+      data-needs-human={conversation.needs_human || undefined}
     >
       <span className="conv-avatar">
         <Avatar name={name} url={conversation.contact.profile_picture_url} />
@@ -57,7 +58,14 @@ const Row = memo(function Row({
             <span className="dot" aria-label="Marked unread" />
           ) : null}
         </span>
-        <span className="conv-account">{conversation.platform_account.display_name}</span>
+        <span className="conv-foot">
+          <span className="conv-account">{conversation.platform_account.display_name}</span>
+          {conversation.needs_human && (
+            <span className="needs-human-pill" title={conversation.needs_human_reason || "The AI assistant handed this conversation over"}>
+              Needs human
+            </span>
+          )}
+        </span>
       </span>
     </Link>
   );

@@ -19,6 +19,7 @@ export function filtersFromParams(params: URLSearchParams): ConversationFilters 
   if (account > 0) filters.platform_account = account;
   if (params.get("unread") === "1") filters.unread = true;
   if (params.get("archived") === "1") filters.is_archived = true;
+  if (params.get("needs_human") === "1") filters.needs_human = true;
   const q = params.get("q")?.trim();
   if (q) filters.search = q;
   return filters;
@@ -162,14 +163,24 @@ export function InboxPage() {
             {
               id: "inbox.ai",
               label: selected.ai_enabled ? "Turn the AI assistant off" : "Turn the AI assistant on",
-              run: () => void actions.setAi(selected, !selected.ai_enabled),
+              run: () => void actions.setAi(selected, !selected.ai_enabled).catch(() => undefined),
               group: "Conversation",
             },
+            {
+              id: "inbox.trusted",
+              label: selected.contact.is_trusted ? "Stop trusting this contact" : "Trust this contact (the AI may answer them)",
+              run: () => void actions.setTrusted(selected, !selected.contact.is_trusted).catch(() => undefined),
+              group: "Conversation",
+            },
+            ...(selected.needs_human
+              ? [{ id: "inbox.handBack", label: "Hand back to AI", run: () => void actions.handBack(selected).catch(() => undefined), group: "Conversation" }]
+              : []),
             { id: "inbox.compose", label: "Focus the composer", shortcut: "R", run: focusComposer, group: "Conversation" },
           ]
         : []),
       { id: "inbox.search", label: "Search conversations", shortcut: "/", run: () => searchRef.current?.focus(), group: "Inbox" },
       { id: "inbox.unreadOnly", label: "Show only unread", run: () => setFilter("unread", "1"), group: "Inbox" },
+      { id: "inbox.needsHuman", label: "Show conversations that need a human", run: () => setFilter("needs_human", "1"), group: "Inbox" },
       { id: "inbox.archiveView", label: "Show the archive", run: () => setFilter("archived", "1"), group: "Inbox" },
       { id: "inbox.inboxView", label: "Show the inbox", run: () => setFilter("archived", null), group: "Inbox" },
     ],
@@ -181,8 +192,10 @@ export function InboxPage() {
     ? `No conversation matches “${filters.search}”.`
     : archived
       ? "The archive is empty."
-      : filters.unread
-        ? "Nothing unread. 🎉"
+      : filters.needs_human
+        ? "No conversation needs a human right now."
+        : filters.unread
+          ? "Nothing unread. 🎉"
         : "No conversations yet. Connect an account in Settings.";
 
   return (
@@ -244,6 +257,14 @@ export function InboxPage() {
             <label className="check">
               <input type="checkbox" checked={filters.unread === true} onChange={(e) => setFilter("unread", e.target.checked ? "1" : null)} />
               Unread
+            </label>
+            <label className="check" title="Conversations the AI assistant handed over to a person">
+              <input
+                type="checkbox"
+                checked={filters.needs_human === true}
+                onChange={(e) => setFilter("needs_human", e.target.checked ? "1" : null)}
+              />
+              Needs human
             </label>
           </div>
         </header>

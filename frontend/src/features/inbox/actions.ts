@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { markRead, markUnread } from "../../api/adapters";
-import { archiveConversation, setAiEnabled, unarchiveConversation } from "../../api/endpoints";
+import { handBackToAi } from "../../api/assistant";
+import { archiveConversation, toggleAi, toggleTrusted, unarchiveConversation } from "../../api/endpoints";
 import type { Conversation } from "../../api/types";
 import { findConversation, upsertConversation } from "../../state/cache";
 
@@ -22,7 +23,23 @@ export function useConversationActions() {
     unarchive,
     markRead: read,
     markUnread: unread,
-    setAi: (conversation: Conversation, enabled: boolean) => aiMutation(qc, conversation, enabled),
+    /** Each resolves when the server has the change and rejects (after rolling the cache back) when it refused. */
+    setAi: (conversation: Conversation, enabled: boolean) =>
+      optimistic(qc, conversation, (c) => ({ ...c, ai_enabled: enabled }), () => toggleAi(conversation.id, enabled)),
+    setTrusted: (conversation: Conversation, trusted: boolean) =>
+      optimistic(
+        qc,
+        conversation,
+        (c) => ({ ...c, contact: { ...c.contact, is_trusted: trusted } }),
+        () => toggleTrusted(conversation.id, trusted),
+      ),
+    handBack: (conversation: Conversation) =>
+      optimistic(
+        qc,
+        conversation,
+        (c) => ({ ...c, needs_human: false, needs_human_reason: "", ai_paused_until: null, ai_enabled: true }),
+        () => handBackToAi(conversation.id),
+      ),
   };
 }
 
@@ -45,11 +62,16 @@ function useOptimisticAction(
   });
 }
 
-async function aiMutation(qc: ReturnType<typeof useQueryClient>, conversation: Conversation, enabled: boolean) {
+async function optimistic(
+  qc: ReturnType<typeof useQueryClient>,
+  conversation: Conversation,
+  change: (c: Conversation) => Conversation,
+  run: () => Promise<Conversation>,
+): Promise<void> {
   const before = findConversation(qc, conversation.id) ?? conversation;
-  upsertConversation(qc, { ...before, ai_enabled: enabled });
+  upsertConversation(qc, change(before));
   try {
-    upsertConversation(qc, await setAiEnabled(conversation.id, enabled));
+    upsertConversation(qc, await run());
   } catch (error) {
     upsertConversation(qc, before);
     throw error;

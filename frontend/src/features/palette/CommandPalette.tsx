@@ -63,6 +63,7 @@ export default function CommandPalette({ onClose }: { onClose: () => void }) {
       { id: "go-accounts", label: "Settings: platform accounts", group: "Go to", run: () => navigate("/settings/accounts") },
       { id: "go-members", label: "Settings: members and roles", group: "Go to", run: () => navigate("/settings/members") },
       { id: "go-listings", label: "Settings: listings", group: "Go to", run: () => navigate("/settings/listings") },
+      { id: "go-assistant", label: "Settings: AI assistant", group: "Go to", run: () => navigate("/settings/assistant") },
       { id: "go-prefs", label: "Settings: notifications and sound", group: "Go to", run: () => navigate("/settings/preferences") },
     ];
     const actions = commands.map<Item>((c) => ({ id: c.id, label: c.label, hint: c.shortcut, group: c.group ?? "Actions", run: c.run }));

@@ -1,7 +1,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from "react";
 import { listTemplates, rememberTemplate, templateSend, type SendInput } from "../../api/adapters";
-import { listListings } from "../../api/endpoints";
+import { suggestReply } from "../../api/assistant";
+import { getListing, listListings } from "../../api/endpoints";
 import { ApiError } from "../../api/http";
 import type { Conversation, Message, Provider, WhatsAppTemplate, WindowState } from "../../api/types";
 import { useAuth } from "../../app/auth";
@@ -48,6 +49,8 @@ export function Composer({
   const [dragging, setDragging] = useState(false);
   const [panel, setPanel] = useState<"none" | "listings" | "templates">(window === "templates_only" ? "templates" : "none");
   const [notice, setNotice] = useState<string | null>(null);
+  const [suggesting, setSuggesting] = useState(false);
+  const [suggestedListings, setSuggestedListings] = useState<number[]>([]);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const limit = LIMITS[conversation.platform] ?? 4096;
@@ -76,6 +79,23 @@ export function Composer({
       if (outcome.error.body.templates_required) setPanel("templates");
     }
     return outcome.ok;
+  }
+
+  /** The assistant drafts a reply into the box for the agent to edit and send; it sends nothing itself. */
+  async function suggest() {
+    setNotice(null);
+    setSuggesting(true);
+    try {
+      const draft = await suggestReply(conversation.id);
+      setText(draft.text);
+      setSuggestedListings(draft.listing_ids ?? []);
+      if (!draft.text && !draft.listing_ids?.length) setNotice("The assistant had no reply to suggest.");
+      requestAnimationFrame(() => inputRef.current?.focus());
+    } catch (error) {
+      setNotice(suggestionError(error));
+    } finally {
+      setSuggesting(false);
+    }
   }
 
   function submit(event?: FormEvent) {
@@ -183,6 +203,21 @@ export function Composer({
           }}
         />
       )}
+      {!templatesOnly && suggestedListings.length > 0 && (
+        <SuggestedListings
+          ids={suggestedListings}
+          onSend={(id, title) => {
+            setSuggestedListings((ids) => ids.filter((x) => x !== id));
+            void send({ listing_id: id }, title);
+          }}
+          onDismiss={() => setSuggestedListings([])}
+        />
+      )}
+      {suggesting && (
+        <div className="composer-status" role="status">
+          The assistant is drafting a reply…
+        </div>
+      )}
       {!templatesOnly && replyTo && (
         <div className="composer-reply" role="group" aria-label="Replying to a message" data-testid="composer-reply">
           <Icon name="reply" size={16} />
@@ -225,6 +260,17 @@ export function Composer({
                 <Icon name="template" />
               </button>
             )}
+            <button
+              type="button"
+              className="btn icon"
+              aria-label="Suggest reply"
+              title="Suggest a reply: the AI assistant drafts it here for you to edit; nothing is sent"
+              onClick={() => void suggest()}
+              disabled={suggesting}
+              aria-busy={suggesting}
+            >
+              <Icon name="ai" />
+            </button>
           </div>
           <label htmlFor="composer-input" className="visually-hidden">
             Message
@@ -337,6 +383,41 @@ function TemplatePicker({
         </button>
       </div>
     </div>
+  );
+}
+
+/** The sentence to show when no draft came: the API's own (assistant not configured, provider failed — 400/409). */
+export function suggestionError(error: unknown): string {
+  if (error instanceof ApiError) {
+    const fields = Object.values(error.body.errors ?? {}).flat();
+    if (error.body.detail) return error.body.detail;
+    if (fields.length) return fields.join(" ");
+    return `No suggestion (the server answered ${error.status}).`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function SuggestedListings({ ids, onSend, onDismiss }: { ids: number[]; onSend: (id: number, title: string) => void; onDismiss: () => void }) {
+  return (
+    <div className="suggested-listings" role="group" aria-label="Listings the assistant suggests">
+      <span className="muted small">Suggested cards:</span>
+      {ids.map((id) => (
+        <SuggestedListing key={id} id={id} onSend={onSend} />
+      ))}
+      <button type="button" className="btn icon tiny" aria-label="Dismiss suggested cards" onClick={onDismiss}>
+        <Icon name="close" size={12} />
+      </button>
+    </div>
+  );
+}
+
+function SuggestedListing({ id, onSend }: { id: number; onSend: (id: number, title: string) => void }) {
+  const listing = useQuery({ queryKey: qk.listing(id), queryFn: () => getListing(id), staleTime: 60_000 });
+  const title = listing.data?.title ?? `Listing ${id}`;
+  return (
+    <button type="button" className="chip" onClick={() => onSend(id, `🏠 ${title}`)} title="Send this listing card">
+      <Icon name="listing" size={14} /> Send “{title}”
+    </button>
   );
 }
 

@@ -7,6 +7,7 @@ import type { Attachment, Message } from "../../api/types";
 import { Icon } from "../../components/Icon";
 import { clockTime, fileSize, formatPrice, fullTime, linkify } from "../../lib/format";
 import { qk } from "../../state/keys";
+import { skipReasonText } from "./assistant";
 import { Lightbox } from "./Lightbox";
 import { canQuote, quoteAuthor, quoteText, useQuoted } from "./quote";
 
@@ -527,7 +528,18 @@ export const MessageView = memo(function MessageView({ message, quoted, meId, co
   const images = (message.attachments ?? []).filter((a) => (a.kind === "image" || a.kind === "sticker") && a.url);
   const failed = message._pending === "error" || message.status === "failed";
   const internal = Boolean(payload.internal);
-  const author = outbound ? (internal ? "Note" : message.sent_by ? (message.sent_by.id === meId ? "You" : message.sent_by.full_name || message.sent_by.email) : "Business") : null;
+  const author = outbound
+    ? internal
+      ? "Note"
+      : message.sent_by
+        ? message.sent_by.id === meId
+          ? "You"
+          : message.sent_by.full_name || message.sent_by.email
+        : message.sent_by_assistant
+          ? "Assistant"
+          : "Business"
+    : null;
+  const skipped = outbound ? null : skipReasonText(message.llm_skip_reason);
   const replyable = Boolean(onReply) && canQuote(message);
   const onKeyDown = replyable
     ? (event: KeyboardEvent<HTMLDivElement>) => {
@@ -561,6 +573,16 @@ export const MessageView = memo(function MessageView({ message, quoted, meId, co
           )}
           <div className="msg-meta">
             {author && <span className="msg-author">{author}</span>}
+            {message.sent_by_assistant && (
+              <span className="ai-badge" title="Written by the AI assistant" data-testid="ai-badge">
+                AI
+              </span>
+            )}
+            {skipped && (
+              <span className="ai-skip" title={skipped}>
+                <Icon name="ai" size={12} label={skipped} />
+              </span>
+            )}
             <time dateTime={message.timestamp} title={fullTime(message.timestamp)}>
               {clockTime(message.timestamp)}
             </time>

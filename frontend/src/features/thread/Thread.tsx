@@ -15,6 +15,7 @@ import { qk } from "../../state/keys";
 import { discardOptimistic, retryOptimistic } from "../../state/send";
 import { useConversationActions } from "../inbox/actions";
 import { useAccounts } from "../inbox/useConversations";
+import { AssistantNotices, AssistantSwitches, LeadFields } from "./AssistantControls";
 import { Composer } from "./Composer";
 import { MessageView } from "./MessageView";
 
@@ -113,6 +114,7 @@ export function ThreadView({
     requestAnimationFrame(() => document.getElementById("composer-input")?.focus());
   }, []);
   const onCancelReply = useCallback(() => setReplyTo(null), []);
+  const [assistantError, setAssistantError] = useState<string | null>(null);
 
   // Read on open (and when more arrives while it is open and visible).
   const unread = conversation?.unread_count ?? 0;
@@ -186,15 +188,7 @@ export function ThreadView({
             >
               <Icon name={conversation.is_archived ? "unarchive" : "archive"} />
             </button>
-            <label className="toggle" title="Let the AI assistant answer this conversation">
-              <input
-                type="checkbox"
-                role="switch"
-                checked={conversation.ai_enabled}
-                onChange={(e) => void actions.setAi(conversation, e.target.checked)}
-              />
-              <span>AI {conversation.ai_enabled ? "on" : "off"}</span>
-            </label>
+            <AssistantSwitches conversation={conversation} onError={setAssistantError} />
           </div>
         </header>
         {conversation.is_archived && (
@@ -202,6 +196,7 @@ export function ThreadView({
             Archived{conversation.archived_by ? ` by ${conversation.archived_by.full_name || conversation.archived_by.email}` : ""}. A new message from the customer brings it back to the inbox.
           </div>
         )}
+        <AssistantNotices conversation={conversation} error={assistantError} />
         <WindowNotice state={window.state} closesAt={window.closesAt} />
         <MessageList
           rows={rows}
@@ -446,9 +441,14 @@ function ContactPanel({ conversation, messages }: { conversation: Conversation; 
         </div>
         <div>
           <dt>AI assistant</dt>
-          <dd>{conversation.ai_enabled ? "On" : "Off"}</dd>
+          <dd>{conversation.needs_human ? "Handed over to a person" : conversation.ai_enabled ? "On" : "Off"}</dd>
+        </div>
+        <div>
+          <dt>Trusted</dt>
+          <dd>{c.is_trusted ? "Yes" : "No"}</dd>
         </div>
       </dl>
+      <LeadFields conversation={conversation} />
     </aside>
   );
 }
