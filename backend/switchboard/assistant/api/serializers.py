@@ -58,6 +58,8 @@ class AssistantSettingsSerializer(serializers.ModelSerializer):
     # A plain string here: the choice set is documented once, on the write serializer (an enum in two components
     # collides with the platform accounts' `provider` enum in the schema until ENUM_NAME_OVERRIDES names it).
     provider = serializers.CharField(help_text="`openai` (any OpenAI-compatible API) or `anthropic`.")
+    # A string, not a URI: blank means the provider's public endpoint.
+    base_url = serializers.CharField(help_text="The provider's API address; blank: its public endpoint.")
     business_hours = _business_hours_field(read_only=True)
     lead_fields = _lead_fields_field(read_only=True)
 
