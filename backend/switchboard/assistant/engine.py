@@ -5,8 +5,9 @@
 is what the reply task (tasks.py) runs, `reply_delay_seconds` after a customer's message (subscribers.py). It:
 
 1. **Batches.** The messages answered are every *pending* inbound message of the conversation — answerable by kind,
-   not answered, not skipped — since the business's last message (an agent's, the assistant's or the phone's). When
-   a pending message newer than the triggers exists, this run does nothing: that message's own task answers all.
+   not answered, not skipped, of the last 24 hours — since a person of the business last wrote (an agent, the
+   phone; what the assistant answered is marked answered). When a pending message newer than the triggers exists,
+   this run does nothing: that message's own task answers all.
 2. **Re-checks the switches** (an agent may have replied, the window may have closed since the message came): the
    same rules as the subscriber (`skip_reason`), recorded on the pending messages as `llm_skip_reason`.
 3. **Talks to the model**: the system prompt and the recent thread (context.py), the tools (tools.py); the tool
@@ -182,6 +183,20 @@ def skip_reason(
     conversation's switch, the contact, a human, business hours, the message's kind, the reply window, the hourly
     cap. `message`: the customer's message being decided (its kind and age); None at run time, when the pending
     messages are answerable by construction."""
+    reason = conversation_skip_reason(settings, conversation, contact, now=now)
+    return reason if message is None else message_skip_reason(reason, message, now=now)
+
+
+# The conversation's reasons that come before the message's kind in the contract's order.
+_BEFORE_KIND = frozenset(
+    {Skip.ASSISTANT_INACTIVE, Skip.SWITCH_OFF, Skip.NOT_TRUSTED, Skip.HUMAN_HANDLING, Skip.OUTSIDE_HOURS}
+)
+
+
+def conversation_skip_reason(
+    settings: AssistantSettings | None, conversation: Conversation, contact: Contact, *, now: datetime
+) -> Skip | None:
+    """The first reason of the conversation itself (every message of a delivery shares it: decided once)."""
     if settings is None or not settings.is_active:
         return Skip.ASSISTANT_INACTIVE
     if not conversation.ai_enabled:
@@ -194,35 +209,48 @@ def skip_reason(
         settings.business_hours, settings.time_zone, now
     ):
         return Skip.OUTSIDE_HOURS
-    if message is not None and not is_answerable(message):
-        return Skip.KIND_NOT_ANSWERABLE
     if messaging_window(conversation, now) != Window.OPEN:
-        return Skip.OUTSIDE_WINDOW
-    if message is not None and message.timestamp < now - MESSAGE_MAX_AGE:
         return Skip.OUTSIDE_WINDOW
     if assistant_replies_last_hour(conversation, now) >= django_settings.AI_MAX_REPLIES_PER_HOUR:
         return Skip.RATE_LIMIT
     return None
 
 
-def last_business_message_id(conversation_id: int) -> int:
-    """The id of the business's last message to the customer (an agent's, the assistant's, the phone's), 0 if none;
-    internal notes do not count."""
-    outbound = Message.objects.filter(conversation_id=conversation_id, direction=Direction.OUTBOUND).order_by("-id")
+def message_skip_reason(conversation_reason: Skip | None, message: Message, *, now: datetime) -> Skip | None:
+    """One message's reason, given its conversation's: the kind comes after the human and hours checks and before
+    the window (a message older than MESSAGE_MAX_AGE, from a history sync, is outside it) and the hourly cap."""
+    if conversation_reason in _BEFORE_KIND:
+        return conversation_reason
+    if not is_answerable(message):
+        return Skip.KIND_NOT_ANSWERABLE
+    if conversation_reason == Skip.OUTSIDE_WINDOW or message.timestamp < now - MESSAGE_MAX_AGE:
+        return Skip.OUTSIDE_WINDOW
+    return conversation_reason
+
+
+def last_human_message_id(conversation_id: int) -> int:
+    """The id of the last message a person of the business sent the customer (an agent's send, an echo from the
+    phone), 0 if none; the assistant's own messages and internal notes do not count."""
+    outbound = Message.objects.filter(
+        conversation_id=conversation_id, direction=Direction.OUTBOUND, sent_by_assistant=False
+    ).order_by("-id")
     for pk, payload in outbound.values_list("id", "payload")[:50]:
         if not (isinstance(payload, dict) and payload.get("internal")):
             return int(pk)
     return 0
 
 
-def pending_messages(conversation_id: int) -> list[Message]:
-    """The customer's messages waiting for an answer, oldest first: since the business last wrote, not answered,
-    not skipped, answerable by kind."""
-    after = last_business_message_id(conversation_id)
+def pending_messages(conversation_id: int, now: datetime | None = None) -> list[Message]:
+    """The customer's messages waiting for an answer, oldest first: since a person of the business last wrote,
+    from the last MESSAGE_MAX_AGE, answerable by kind, neither answered nor skipped. What the assistant answered is
+    marked `llm_processed`, so its own replies need no boundary — and a message that came while it was answering
+    (stored before its reply) is still answered by that message's own task."""
+    now = now or timezone.now()
     candidates = Message.objects.filter(
         conversation_id=conversation_id,
         direction=Direction.INBOUND,
-        id__gt=after,
+        id__gt=last_human_message_id(conversation_id),
+        timestamp__gte=now - MESSAGE_MAX_AGE,
         llm_processed=False,
         llm_skip_reason="",
         is_deleted=False,

@@ -96,8 +96,9 @@ def _decide(
 
     skipped: dict[Skip, list[int]] = defaultdict(list)
     answer: Message | None = None
+    conversation_reason = engine.conversation_skip_reason(settings, conversation, contact, now=now)
     for message in messages:
-        reason = engine.skip_reason(settings, conversation, contact, now=now, message=message)
+        reason = engine.message_skip_reason(conversation_reason, message, now=now)
         if reason is None:
             answer = message
         else:

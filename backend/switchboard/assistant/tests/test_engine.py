@@ -479,3 +479,24 @@ def test_the_reply_answers_the_customers_request_body_as_a_function(world):
     world.run_tasks()
     assert [m.text for m in world.replies()] == ["I found: Loft in Malasaña."]
     assert world.contact.external_id == CUSTOMER
+
+
+def test_a_message_that_comes_while_the_assistant_answers_gets_its_own_answer(world, monkeypatch):
+    script_openai(world.vendor, openai_text("Yes, it is."), openai_text("Viewings are on weekdays."))
+    first = world.customer_says("Is the flat free?")
+    original = engine.converse
+    arrived: list[Message] = []
+
+    def customer_writes_meanwhile(*args, **kwargs):
+        if not arrived:
+            arrived.append(world.customer_says("And when can I visit?"))  # stored before the first reply
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "converse", customer_writes_meanwhile)
+    world.run_tasks()
+
+    assert [m.text for m in world.replies()] == ["Yes, it is.", "Viewings are on weekdays."]
+    second_request = world.chat_requests()[1]
+    assert user_texts(second_request) == ["Is the flat free?", "And when can I visit?"]
+    runs = list(AssistantRun.objects.order_by("id").values_list("trigger_message_ids", flat=True))
+    assert runs == [[first.pk], [arrived[0].pk]]

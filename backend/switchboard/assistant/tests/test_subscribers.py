@@ -312,3 +312,49 @@ def test_a_cloud_webhook_message_is_answered_end_to_end(
     assert question.llm_processed is True
     assert reply.kind == MessageKind.TEXT
     inprocess.reset()
+
+
+# --- how the reply task is scheduled --------------------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_without_a_worker_the_delay_is_a_real_wait_off_the_delivering_thread(
+    celery_eager, settings, org, owner, vendor, make_account, django_capture_on_commit_callbacks
+):
+    import threading
+    import time
+
+    from switchboard.inbox.services.ingest import handle_events
+
+    settings.INPROCESS_TASK_THREADS = 2
+    world = make_world(org=org, vendor=vendor, capture=django_capture_on_commit_callbacks, make_account=make_account)
+    world.settings.reply_delay_seconds = 1
+    world.settings.save()
+    answered_in: list[str] = []
+
+    def answer(request):
+        answered_in.append(threading.current_thread().name)
+        return openai_text("Hello from a thread")
+
+    script_openai(vendor, answer)
+    began = time.monotonic()
+    handle_events(world.account, [inbound("Hi there")])  # commits: the subscriber runs, the timer starts
+    assert time.monotonic() - began < 0.9  # the delivery did not wait for the delay
+    assert Message.objects.filter(direction=Direction.OUTBOUND).count() == 0
+    assert inprocess.wait_idle(15)
+
+    reply = Message.objects.get(direction=Direction.OUTBOUND, sent_by_assistant=True)
+    assert reply.text == "Hello from a thread"
+    assert (reply.created_at - Message.objects.get(direction=Direction.INBOUND).created_at).total_seconds() >= 0.99
+    assert len(answered_in) == 1
+
+
+def test_with_a_worker_the_reply_task_goes_to_the_broker_with_its_countdown(world, celery_eager):
+    from unittest import mock
+
+    from switchboard.assistant.tasks import assistant_reply_task
+
+    world.settings.reply_delay_seconds = 8
+    world.settings.save()
+    celery_eager.conf.task_always_eager = False
+    with mock.patch.object(assistant_reply_task, "apply_async") as apply_async:
+        message = world.customer_says("Hello")
+    apply_async.assert_called_once_with(args=(world.conversation.pk, message.pk), kwargs={}, countdown=8.0)
