@@ -17,7 +17,7 @@ import pytest
 from tests.live.servers import BACKEND_DIR, BIN, running_server, server_env
 
 REPO = BACKEND_DIR.parent
-DOCUMENTS = ["docs/api.md", "docs/platforms.md"]
+DOCUMENTS = ["docs/api.md", "docs/platforms.md", "docs/assistant.md"]
 BLOCK = re.compile(r"(?P<marker><!-- docs-test: skip[^>]*-->\n)?```sh\n(?P<code>.*?)```", re.S)
 METRICS_TOKEN = "docs-examples-metrics-token"
 
