@@ -421,6 +421,12 @@ def _reply(conversation: Conversation, pending: list[Message], *, attempt: int) 
             logger.info("assistant: conversation %s: the send was refused (%s)", conversation.pk, refusal.code)
             return _skip(conversation, pending, Skip.OUTSIDE_WINDOW, run=run, latency_ms=latency, model=conversed.model)
         logger.warning("assistant: conversation %s: part of the answer was refused (%s)", conversation.pk, refusal.code)
+    except Exception:
+        logger.exception("assistant: sending the answer to conversation %s crashed", conversation.pk)
+        return fail(
+            conversation, settings, pending, code="send_failed",
+            sentence="The AI assistant's answer could not be sent.", run=run, latency_ms=latency,
+        )  # fmt: skip
 
     if run.handoff_reason is not None:
         return _hand_off(conversation, settings, pending, run, conversed, latency, run.handoff_reason, sent=sent)
