@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from switchboard.common import errors
 from switchboard.common import views as common_views
 from switchboard.common.api_docs import OfflineRedocView
+from switchboard.inbox.api.urls import account_sync_urlpatterns
 
 urlpatterns = [
     path("healthz", common_views.healthz, name="healthz"),
@@ -16,6 +17,8 @@ urlpatterns = [
     path("api/redoc/", OfflineRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/accounts/", include("switchboard.accounts.urls")),
     path("api/platforms/", include("switchboard.platforms.urls")),
+    # An account's history syncs (accounts/{id}/sync-runs/, accounts/{id}/sync/) are the inbox's: it runs them.
+    path("api/platforms/", include(account_sync_urlpatterns)),
     # Before the inbox: the assistant's conversation actions (messages/conversations/{id}/hand-back-to-ai/, …).
     path("api/", include("switchboard.assistant.api.urls")),
     path("api/messages/", include("switchboard.inbox.api.urls")),

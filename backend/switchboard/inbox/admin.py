@@ -1,7 +1,9 @@
 """Inbox admin for operators. Built for tables of millions of rows: no full counts (a planner estimate when
 unfiltered), joins selected up front, foreign keys shown read-only (never a <select> of every row), exact-match
 search on indexed ids, default ordering by primary key. Rows are written by services only: messages and attachments
-are view-only; conversations change through the archive actions and the AI toggle."""
+are view-only; conversations change through the archive actions and the AI toggle. Also the history syncs: their runs
+(read-only) and the platform account list's "Sync history now" action (the inbox runs syncs, platforms never imports
+it: PlatformAccount is registered again here with platforms' admin plus that action)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ from django.db import connections, models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from switchboard.inbox.models import Attachment, Contact, Conversation, Message
+from switchboard.inbox.models import Attachment, Contact, Conversation, Message, SyncRun
+from switchboard.inbox.services import sync
 from switchboard.inbox.services.conversations import (
     conversation_archive_many,
     conversation_set_ai_enabled,
     conversation_unarchive_many,
 )
+from switchboard.platforms.admin import PlatformAccountAdmin
 from switchboard.platforms.models import Platform, PlatformAccount
 
 _ESTIMATE_ABOVE = 100_000
@@ -191,3 +195,60 @@ class AttachmentAdmin(ViewOnlyAdmin):
     search_fields = ("=id", "=uuid", "=media_id")
     list_select_related = ("message",)
     ordering = ("-id",)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    """History syncs, read-only: the sync service writes them."""
+
+    list_display = (
+        "id",
+        "account",
+        "organization",
+        "trigger",
+        "status",
+        "conversations_synced",
+        "messages_seen",
+        "messages_new",
+        "errors",
+        "duration_ms",
+        "created_at",
+    )
+    list_filter = ("status", "trigger", "account__platform", "organization")
+    list_select_related = ("account", "organization")
+    search_fields = ("=account__id", "account__display_name", "error")
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SyncRun]:
+        # The account is shown by name only: its encrypted secrets are not loaded (nor decrypted, per row).
+        return super().get_queryset(request).select_related("account").defer(*PlatformAccount.secret_fields("account"))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: SyncRun | None = None) -> list[str]:
+        return [field.name for field in SyncRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SyncRun | None = None) -> bool:
+        return False
+
+
+class PlatformAccountSyncAdmin(PlatformAccountAdmin):
+    """platforms' PlatformAccount admin, plus starting a history sync from the account list."""
+
+    actions = [*PlatformAccountAdmin.actions, "sync_now"]
+
+    @admin.action(description="Sync history now")
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[PlatformAccount]) -> None:
+        for account in queryset:
+            try:
+                sync.sync_run_request(account=account, by=request.user)
+            except sync.SyncRefused as exc:
+                self.message_user(request, f"{account}: {exc.detail}", messages.WARNING)
+            else:
+                self.message_user(request, f"{account}: sync queued (see Sync runs).", messages.SUCCESS)
+
+
+# Importing platforms.admin above registered PlatformAccountAdmin (whichever app's admin autodiscovery reads first).
+admin.site.unregister(PlatformAccount)
+admin.site.register(PlatformAccount, PlatformAccountSyncAdmin)

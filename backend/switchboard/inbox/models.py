@@ -1,4 +1,5 @@
-"""The inbox: contacts, conversations, messages and their attachments. Every row belongs to one organization."""
+"""The inbox: contacts, conversations, messages and their attachments, and the history syncs that feed them. Every
+row belongs to one organization."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from switchboard.accounts.tenancy import TenantModel
-from switchboard.platforms.models import Platform, PlatformAccount
+from switchboard.platforms.models import Platform, PlatformAccount, SyncStatus, SyncTrigger
 
 
 class Contact(TenantModel):
@@ -218,3 +219,37 @@ class Attachment(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} attachment #{self.pk}"
+
+
+class SyncRun(TenantModel):
+    """One history sync of one account: what it read and what was new. Written by the sync service only
+    (inbox/services/sync.py). It was a platforms model: its table keeps that name (migrations inbox 0004 and
+    platforms 0004 moved it without touching the database). Import SyncStatus and SyncTrigger from here too: they are
+    still defined in platforms/models.py only until inbox/management/commands/sync_platforms.py stops importing them
+    from there."""
+
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=16, choices=SyncTrigger.choices, default=SyncTrigger.SCHEDULE)
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.QUEUED)
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    since = models.DateTimeField(null=True, blank=True, help_text="History was read back to this time.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    conversations_synced = models.PositiveIntegerField(default=0)
+    messages_seen = models.PositiveIntegerField(default=0)
+    messages_new = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="The first error, in words.")
+    details = models.JSONField(default=dict, blank=True, help_text="Account health and per-provider notes.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "platforms_syncrun"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="syncrun_account_recent")]
+
+    def __str__(self) -> str:
+        return f"sync #{self.pk} of account {self.account_id} ({self.status})"

@@ -1,18 +1,18 @@
 """PlatformAccount admin. Secrets are write-only: password fields that start empty, where leaving one blank keeps the
-stored value; the page shows only which credentials are set. Saves go through `platforms.services`."""
+stored value; the page shows only which credentials are set. Saves go through `platforms.services`. The "sync history
+now" action and the sync runs are the inbox's (inbox/admin.py registers a subclass of this admin with the action)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from switchboard.platforms import services
-from switchboard.platforms.models import PlatformAccount, SyncRun
+from switchboard.platforms.models import PlatformAccount
 
 _BLANK_KEEPS = "Write-only. Leave blank to keep the stored value."
 
@@ -129,7 +129,6 @@ class PlatformAccountAdmin(admin.ModelAdmin):
         "last_sync_at",
     )
     list_filter = ("platform", "provider", "organization", "is_active", "needs_reconnect")
-    actions = ["sync_now"]
     search_fields = ("display_name", "=external_id", "=phone_number", "=id")
     list_select_related = ("organization",)
     raw_id_fields = ("organization",)
@@ -164,18 +163,6 @@ class PlatformAccountAdmin(admin.ModelAdmin):
         ),
         ("Settings and state", {"fields": ("settings", "last_error", "last_sync_at", "created_at", "updated_at")}),
     )
-
-    @admin.action(description="Sync history now")
-    def sync_now(self, request: HttpRequest, queryset: QuerySet[PlatformAccount]) -> None:
-        from switchboard.inbox.services import sync
-
-        for account in queryset:
-            try:
-                sync.sync_run_request(account=account, by=request.user)
-            except sync.SyncRefused as exc:
-                self.message_user(request, f"{account}: {exc.detail}", messages.WARNING)
-            else:
-                self.message_user(request, f"{account}: sync queued (see Sync runs).", messages.SUCCESS)
 
     @admin.display(description="credentials set")
     def credentials_set(self, account: PlatformAccount) -> str:
@@ -228,39 +215,3 @@ class PlatformAccountAdmin(admin.ModelAdmin):
             **fields,
             **secrets,
         )
-
-
-@admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
-    """History syncs, read-only: the sync service writes them."""
-
-    list_display = (
-        "id",
-        "account",
-        "organization",
-        "trigger",
-        "status",
-        "conversations_synced",
-        "messages_seen",
-        "messages_new",
-        "errors",
-        "duration_ms",
-        "created_at",
-    )
-    list_filter = ("status", "trigger", "account__platform", "organization")
-    list_select_related = ("account", "organization")
-    search_fields = ("=account__id", "account__display_name", "error")
-    date_hierarchy = "created_at"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[SyncRun]:
-        # The account is shown by name only: its encrypted secrets are not loaded (nor decrypted, per row).
-        return super().get_queryset(request).select_related("account").defer(*PlatformAccount.secret_fields("account"))
-
-    def get_readonly_fields(self, request: HttpRequest, obj: SyncRun | None = None) -> list[str]:
-        return [field.name for field in SyncRun._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: SyncRun | None = None) -> bool:
-        return False

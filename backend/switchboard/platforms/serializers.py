@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from switchboard.common.parsers import contains_nul
 from switchboard.platforms import services
-from switchboard.platforms.models import Platform, PlatformAccount, Provider, SyncRun
+from switchboard.platforms.models import Platform, PlatformAccount, Provider
 
 _CREDENTIALS_HELP = (
     "Write-only. By provider: meta → access_token; twilio → account_sid, auth_token (messaging_service_sid "
@@ -165,39 +165,3 @@ class PlatformAccountUpdateSerializer(_AccountInputs):
         help_text=_CREDENTIALS_HELP + " Merged into the stored credentials; null removes a key.",
     )
     is_active = serializers.BooleanField(required=False)
-
-
-class SyncRunSerializer(serializers.ModelSerializer):
-    """One history sync of an account and what it found."""
-
-    requested_by = serializers.SerializerMethodField(help_text="Who started it from the API (null: the schedule).")
-
-    class Meta:
-        model = SyncRun
-        fields = [
-            "id",
-            "account",
-            "trigger",
-            "status",
-            "requested_by",
-            "since",
-            "started_at",
-            "finished_at",
-            "duration_ms",
-            "conversations_synced",
-            "messages_seen",
-            "messages_new",
-            "errors",
-            "error",
-            "details",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(serializers.EmailField(allow_null=True))
-    def get_requested_by(self, run: SyncRun) -> str | None:
-        return run.requested_by.email if run.requested_by_id else None
-
-
-class SyncRunsQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="How many runs, newest first.")

@@ -30,7 +30,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from switchboard.accounts.models import Organization, User
-from switchboard.platforms.models import Platform, PlatformAccount, Provider, SyncRun
+from switchboard.common.phones import normalize_phone
+from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.registry import PlatformError, adapter_for, endpoint_for
 
 logger = logging.getLogger(__name__)
@@ -98,8 +99,6 @@ def normalize_external_id(provider: str, external_id: str) -> str:
     """The form webhooks route by: Twilio numbers in E.164; others stripped. '' when it cannot be valid."""
     value = (external_id or "").strip()
     if provider == Provider.TWILIO:
-        from switchboard.common.phones import normalize_phone
-
         return normalize_phone(value)
     if provider == Provider.META:
         return value if re.fullmatch(r"\d{1,64}", value) else ""
@@ -333,12 +332,6 @@ def platform_account_record_sync(*, account: PlatformAccount, synced_at: Any, er
     PlatformAccount.objects.filter(pk=account.pk).update(**changes)
     for name, value in changes.items():
         setattr(account, name, value)
-
-
-def sync_run_list(*, account: PlatformAccount, limit: int = 20) -> list[SyncRun]:
-    return list(
-        SyncRun.objects.filter(account=account).select_related("requested_by").order_by("-created_at", "-id")[:limit]
-    )
 
 
 # --- the account pages: webhook URL, connection test, templates ------------------------------------------------------

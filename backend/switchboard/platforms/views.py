@@ -1,5 +1,6 @@
 """/api/platforms/accounts/: the organization's connected accounts. Every member reads (without secrets); owners
-and admins connect, change and disconnect them through `platforms.services`."""
+and admins connect, change and disconnect them through `platforms.services`. An account's history syncs
+(`sync-runs/`, `sync/`) are the inbox's, which runs them: inbox/api/sync_views.py."""
 
 from __future__ import annotations
 
@@ -25,8 +26,6 @@ from switchboard.platforms.serializers import (
     PlatformAccountCreateSerializer,
     PlatformAccountSerializer,
     PlatformAccountUpdateSerializer,
-    SyncRunSerializer,
-    SyncRunsQuerySerializer,
     WhatsAppTemplateSerializer,
 )
 
@@ -110,8 +109,6 @@ class PlatformAccountViewSet(
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        if self.action in ("sync_runs", "sync"):
-            return SyncRunSerializer
         if self.action == "templates":
             return WhatsAppTemplateSerializer
         if self.action == "test":
@@ -148,49 +145,6 @@ class PlatformAccountViewSet(
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.platform_account_deactivate(account=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(
-        summary="The account's history syncs",
-        description="Newest first (`limit`, default 20, at most 100). Every member may read.",
-        parameters=[SyncRunsQuerySerializer],
-        responses=SyncRunSerializer(many=True),
-        tags=["platform accounts"],
-    )
-    @action(detail=True, methods=["get"], url_path="sync-runs")
-    def sync_runs(self, request: Request, pk: str | None = None) -> Response:
-        account = self.get_object()
-        query = SyncRunsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        runs = services.sync_run_list(account=account, limit=query.validated_data["limit"])
-        return Response(SyncRunSerializer(runs, many=True).data)
-
-    @extend_schema(
-        summary="Sync the account's history now",
-        description=(
-            "Owners and admins. Queues a sync of this account (the same one Celery Beat runs every "
-            "SYNC_INTERVAL_MINUTES) and answers 202 with its run; follow it with `sync-runs/`. 409 when a sync of "
-            "the account is already running or the account is disconnected / needs reconnecting."
-        ),
-        request=None,
-        responses={
-            202: SyncRunSerializer,
-            403: OpenApiResponse(ErrorSerializer, description="Agents may not start syncs."),
-            409: OpenApiResponse(ErrorSerializer, description="Already running, or the account cannot sync now."),
-        },
-        tags=["platform accounts"],
-    )
-    @action(detail=True, methods=["post"])
-    def sync(self, request: Request, pk: str | None = None) -> Response:
-        # The sync itself belongs to the inbox (it feeds MessageService); this view only hands the request over.
-        from switchboard.inbox.services import sync as sync_service
-
-        account = self.get_object()
-        try:
-            run = sync_service.sync_run_request(account=account, by=request.user)
-        except sync_service.SyncRefused as exc:
-            return Response({"detail": exc.detail, "code": exc.code}, status=status.HTTP_409_CONFLICT)
-        run.refresh_from_db()
-        return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Test the account's connection",

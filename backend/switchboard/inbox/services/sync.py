@@ -7,7 +7,8 @@ through `ingest.handle_events` — the same path as webhooks, so a message seen 
   worker), records a `SyncRun` (conversations synced, messages seen, new messages, errors, duration) and moves the
   account's `last_sync_at` forward when it succeeded. History is read back to `last_sync_at` minus an overlap (or
   SYNC_HISTORY_DAYS the first time).
-* `sync_run_request` is the API's "sync now": a queued run, then the task.
+* `sync_run_request` is the API's and the admin's "sync now": a queued run, then the task; `sync_run_list` the
+  account's runs, newest first (inbox/api/sync_views.py answers both, inbox/admin.py shows the runs).
 
 Errors stay inside their account: a vendor refusal (`PlatformError`) or a crash ends that account's run `failed`
 (190 also marks it for reconnection); an event that cannot be stored is counted and skipped, the rest of the batch is
@@ -33,8 +34,9 @@ from django.utils import timezone
 from switchboard.accounts.models import User
 from switchboard.common.phones import normalize_phone
 from switchboard.inbox.events import InboundEvent, InboundMessage
+from switchboard.inbox.models import SyncRun, SyncStatus, SyncTrigger
 from switchboard.inbox.services.ingest import Outcome, handle_events
-from switchboard.platforms.models import PlatformAccount, SyncRun, SyncStatus, SyncTrigger
+from switchboard.platforms.models import PlatformAccount
 from switchboard.platforms.registry import PlatformError, adapter_for
 from switchboard.platforms.services import platform_account_mark_needs_reconnect, platform_account_record_sync
 
@@ -115,6 +117,13 @@ def sync_run_request(*, account: PlatformAccount, by: User | None) -> SyncRun:
 
     transaction.on_commit(enqueue)
     return run
+
+
+def sync_run_list(*, account: PlatformAccount, limit: int = 20) -> list[SyncRun]:
+    """The account's runs, newest first."""
+    return list(
+        SyncRun.objects.filter(account=account).select_related("requested_by").order_by("-created_at", "-id")[:limit]
+    )
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from switchboard.inbox.models import SyncTrigger
 from switchboard.inbox.services import sync
-from switchboard.platforms.models import SyncTrigger
 
 
 @shared_task(name="inbox.sync_all_platforms", ignore_result=True)

@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from switchboard.inbox import selectors
+from switchboard.inbox.models import SyncRun
 from switchboard.inbox.tests.conftest import T0
-from switchboard.platforms.models import Platform, PlatformAccount, SyncRun
+from switchboard.platforms.models import Platform, PlatformAccount
 from switchboard.webhooks.models import WebhookLog
 
 URL = "/api/messages/conversations/"
@@ -102,10 +103,10 @@ def test_admin_lists_joining_the_account_work_with_credentials_that_cannot_be_de
             f"/admin/webhooks/webhooklog/{log.pk}/change/",
             "/admin/inbox/conversation/",
             "/admin/inbox/contact/",
-            "/admin/platforms/syncrun/",
+            "/admin/inbox/syncrun/",
             f"/admin/inbox/conversation/{conversation.pk}/change/",
             f"/admin/inbox/contact/{conversation.contact_id}/change/",
-            f"/admin/platforms/syncrun/{run.pk}/change/",
+            f"/admin/inbox/syncrun/{run.pk}/change/",
         ):
             response = admin_client.get(path)
             assert response.status_code == 200, path

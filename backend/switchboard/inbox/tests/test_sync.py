@@ -15,12 +15,12 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
-from switchboard.inbox.models import Conversation, Direction, Message, MessageStatus
+from switchboard.inbox.models import Conversation, Direction, Message, MessageStatus, SyncRun, SyncStatus, SyncTrigger
 from switchboard.inbox.services import sync
 from switchboard.inbox.tasks.sync import sync_account_task, sync_all_platforms_task
 from switchboard.inbox.tests.conftest import create_message
 from switchboard.inbox.tests.outbound_support import PSID, conversation_for
-from switchboard.platforms.models import Platform, Provider, SyncRun, SyncStatus, SyncTrigger
+from switchboard.platforms.models import Platform, Provider
 from tests.fakes import Reply, graph_error, twilio_error
 from tests.fakes.graph import FakeConversations
 

@@ -1,4 +1,5 @@
-"""GET /api/platforms/accounts/{id}/sync-runs/ and POST /api/platforms/accounts/{id}/sync/; the SyncRun admin."""
+"""GET /api/platforms/accounts/{id}/sync-runs/ and POST /api/platforms/accounts/{id}/sync/ (inbox/api/sync_views.py,
+under the platform account's URL); the SyncRun admin and the account list's "sync now" action (inbox/admin.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from django.core.cache import cache
 
 from conftest import client_for
 from switchboard.accounts.models import Role
+from switchboard.inbox.models import SyncRun, SyncStatus, SyncTrigger
 from switchboard.inbox.services import sync
-from switchboard.platforms.models import SyncRun, SyncStatus, SyncTrigger
 from tests.fakes import Reply
 
 pytestmark = pytest.mark.usefixtures("celery_eager")
@@ -90,7 +91,7 @@ def test_admin_lists_runs_and_syncs_from_the_account_list(
     assert response.status_code == 200 and "sync queued" in response.content.decode()
     run = SyncRun.objects.get()
     assert run.status == SyncStatus.SUCCEEDED
-    changelist = admin_client.get("/admin/platforms/syncrun/")
+    changelist = admin_client.get("/admin/inbox/syncrun/")
     assert changelist.status_code == 200 and wa_cloud_account.display_name in changelist.content.decode()
-    assert admin_client.get(f"/admin/platforms/syncrun/{run.pk}/change/").status_code == 200
-    assert admin_client.get("/admin/platforms/syncrun/add/").status_code == 403
+    assert admin_client.get(f"/admin/inbox/syncrun/{run.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/inbox/syncrun/add/").status_code == 403
