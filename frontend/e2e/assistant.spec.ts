@@ -3,7 +3,7 @@
 // assistant). No AI provider is reachable in tests: the assistant stays inactive, and the one address it is given
 // is a closed port on this machine.
 import { expect, test, type Page } from "@playwright/test";
-import { DEMO, expectAccessible, login, screenshot } from "./helpers";
+import { DEMO, expectAccessible, login, postWhatsAppText, screenshot } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -18,19 +18,23 @@ test.beforeAll(async ({ browser }) => {
 });
 test.afterAll(async () => {
   await page.context().close();
+  // The other specs expect the demo's assistant off (it is only ever pointed at a closed local port).
+  await apiPost("/api/assistant/settings/", { is_active: false }, "PUT");
 });
+
+const JAMES = { wa_id: "447700900123", name: "James Whitaker" };
 
 const row = (name: string) => page.locator(".conv-row", { hasText: name });
 const aiSwitch = () => page.getByRole("switch", { name: "AI assistant" });
 const trustedSwitch = () => page.getByRole("switch", { name: "Trusted contact" });
 
 /** The API as another agent's tab would call it (a token of the demo owner's own). */
-async function apiPost(path: string, body: unknown): Promise<unknown> {
+async function apiPost(path: string, body: unknown, method = "POST"): Promise<unknown> {
   const tokens = (await (
     await fetch(`${BASE}/api/accounts/login/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(DEMO) })
   ).json()) as { access: string };
   const response = await fetch(`${BASE}${path}`, {
-    method: "POST",
+    method,
     headers: { "Content-Type": "application/json", Authorization: `Bearer ${tokens.access}` },
     body: JSON.stringify(body),
   });
@@ -189,4 +193,55 @@ test("assistant settings: a change is saved, a bad value is refused by its field
   await expect(entry).toHaveCount(0);
 
   await expect(page.getByTestId("assistant-stats")).toContainText("Conversations answered");
+});
+
+test("an active assistant: an agent's reply pauses it (live), hand back; then its provider fails and the conversation goes to a person", async () => {
+  // Active, answering at once, pointed at a closed port on this machine (the settings spec saved that address).
+  await page.goto("/settings/assistant");
+  const form = page.getByRole("form", { name: "Assistant settings" });
+  await expect(form.getByLabel("Base URL")).toHaveValue("http://127.0.0.1:9/v1");
+  await form.getByRole("switch", { name: "Assistant active" }).check();
+  await form.getByLabel("Reply delay (seconds)").fill("0");
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(form.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+
+  await page.goto("/inbox");
+  await row(JAMES.name).click();
+  const id = openConversationId();
+  await apiPost(`/api/messages/conversations/${id}/toggle-trusted/`, { trusted: true });
+  await apiPost(`/api/messages/conversations/${id}/toggle-ai/`, { enabled: true });
+  await expect(trustedSwitch()).toBeChecked();
+  await expect(aiSwitch()).toBeChecked();
+  const thread = page.getByTestId("thread");
+
+  // An agent replies: the assistant steps back, said live in the thread.
+  const inbound = await thread.locator(".msg.in").count();
+  const box = page.getByRole("textbox", { name: "Message" });
+  await box.fill(`I'll take this one ${Date.now()}`);
+  await box.press("Enter");
+  const paused = page.getByTestId("ai-paused");
+  await expect(paused).toContainText(/AI paused until \d{1,2}:\d{2}.*\(an agent replied\)/);
+  // The sandbox's simulated customer answers the agent: the assistant leaves it to the person, and says why.
+  const answer = thread.locator(".msg.in").nth(inbound);
+  await expect(answer).toBeVisible({ timeout: 20_000 });
+  await expect(answer.getByRole("img", { name: "The AI did not answer: a person was handling the conversation." })).toBeVisible();
+  await paused.getByRole("button", { name: "Hand back to AI now" }).click();
+  await expect(paused).toBeHidden();
+
+  // The customer writes; the provider cannot be reached (retried, then given up): the polite failure message goes
+  // out as the assistant's, and the conversation is handed to a person with the reason, live.
+  await postWhatsAppText(BASE, `Is the flat on Elm Road still free? ${Date.now()}`, `wamid.e2e.ai.${Date.now()}`, JAMES);
+  const banner = page.getByTestId("needs-human-banner");
+  await expect(banner).toContainText("The AI assistant failed:", { timeout: 40_000 });
+  const failure = thread.locator(".msg.out", { hasText: "A member of our team will get back to you shortly" }).last();
+  await expect(failure.getByTestId("ai-badge")).toBeVisible();
+  await expect(row(JAMES.name)).toContainText("Needs human");
+
+  // Back as it was: the assistant off first (the simulated customer still answers the failure message).
+  await apiPost("/api/assistant/settings/", { is_active: false }, "PUT");
+  await banner.getByRole("button", { name: "Hand back to AI" }).click();
+  await expect(banner).toBeHidden();
+  await apiPost(`/api/messages/conversations/${id}/toggle-ai/`, { enabled: false });
+  await apiPost(`/api/messages/conversations/${id}/toggle-trusted/`, { trusted: false });
+  await expect(aiSwitch()).not.toBeChecked();
 });

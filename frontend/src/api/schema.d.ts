@@ -1199,11 +1199,8 @@ export interface components {
             readonly is_active: boolean;
             /** @description `openai` (any OpenAI-compatible API) or `anthropic`. */
             provider: string;
-            /**
-             * Format: uri
-             * @description Blank: the provider's public endpoint.
-             */
-            readonly base_url: string;
+            /** @description The provider's API address; blank: its public endpoint. */
+            base_url: string;
             readonly model: string;
             /** Format: double */
             readonly temperature: number;

@@ -63,6 +63,14 @@ export function AssistantNotices({ conversation, error }: { conversation: Conver
   const until = conversation.ai_paused_until ? Date.parse(conversation.ai_paused_until) : NaN;
   useRenderAt(Number.isNaN(until) ? null : until);
   const paused = aiPausedLabel(conversation.ai_paused_until);
+  const handBack = () => {
+    setBusy(true);
+    setHandBackError(null);
+    actions
+      .handBack(conversation)
+      .catch((e: unknown) => setHandBackError(`It could not be handed back: ${errorMessage(e)}`))
+      .finally(() => setBusy(false));
+  };
   return (
     <>
       {error && (
@@ -82,26 +90,23 @@ export function AssistantNotices({ conversation, error }: { conversation: Conver
               </span>
             )}
           </div>
-          <button
-            type="button"
-            className="btn small"
-            disabled={busy}
-            onClick={() => {
-              setBusy(true);
-              setHandBackError(null);
-              actions
-                .handBack(conversation)
-                .catch((e: unknown) => setHandBackError(`It could not be handed back: ${errorMessage(e)}`))
-                .finally(() => setBusy(false));
-            }}
-          >
+          <button type="button" className="btn small" disabled={busy} onClick={handBack}>
             <Icon name="ai" size={14} /> Hand back to AI
           </button>
         </div>
       )}
-      {paused && (
-        <div className="ai-paused" role="status" data-testid="ai-paused">
-          <Icon name="clock" size={14} /> {paused}
+      {paused && !conversation.needs_human && (
+        <div className="ai-paused" data-testid="ai-paused">
+          <Icon name="clock" size={14} />
+          <span role="status">{paused}</span>
+          {handBackError && (
+            <span className="error" role="alert">
+              {handBackError}
+            </span>
+          )}
+          <button type="button" className="btn small ghost" disabled={busy} onClick={handBack} title="The assistant answers the customer's next message again">
+            Hand back to AI now
+          </button>
         </div>
       )}
     </>
