@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "switchboard.whatsapp",
     "switchboard.sandbox",
     "switchboard.listings",
+    "switchboard.assistant",
 ]
 
 # Static files: WhiteNoise when Django must serve them itself (`make run`); behind nginx (production) nginx does.

@@ -27,6 +27,15 @@ class Contact(TenantModel):
     username = models.CharField(max_length=150, blank=True)
     profile_picture_url = models.URLField(max_length=1000, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    is_trusted = models.BooleanField(
+        default=False,
+        help_text="A whitelisted contact: the AI assistant may answer them (with the conversation's AI on).",
+    )
+    attributes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Lead fields (purpose, budget, bedrooms …), filled by agents or the assistant.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,6 +66,13 @@ class Conversation(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     ai_enabled = models.BooleanField(default=False)
+    needs_human = models.BooleanField(
+        default=False, help_text="The assistant handed over (or failed): an agent should answer."
+    )
+    needs_human_reason = models.CharField(max_length=255, blank=True)
+    ai_paused_until = models.DateTimeField(
+        null=True, blank=True, help_text="An agent replied: the assistant stays quiet until then (or a hand-back)."
+    )
     last_message_at = models.DateTimeField(default=timezone.now)
     last_message_preview = models.CharField(max_length=255, blank=True)
     last_inbound_at = models.DateTimeField(
@@ -144,6 +160,11 @@ class Message(TenantModel):
     read_at = models.DateTimeField(null=True, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_by_assistant = models.BooleanField(default=False, help_text="Written by the AI assistant.")
+    llm_processed = models.BooleanField(default=False, help_text="The AI assistant answered this inbound message.")
+    llm_skip_reason = models.CharField(
+        max_length=32, blank=True, help_text="Why the assistant did not answer it (switch_off, not_trusted, …)."
     )
     client_key = models.CharField(
         max_length=128,

@@ -45,8 +45,24 @@ class ContactSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = ["id", "name", "username", "phone_number", "profile_picture_url", "external_id"]
+        fields = [
+            "id",
+            "name",
+            "username",
+            "phone_number",
+            "profile_picture_url",
+            "external_id",
+            "is_trusted",
+            "attributes",
+        ]
         read_only_fields = fields
+        extra_kwargs = {
+            "is_trusted": {"help_text": "A whitelisted contact: the AI assistant may answer them."},
+            "attributes": {
+                "help_text": "Lead fields (purpose, property_type, budget, bedrooms, area, move_in_date, …) that "
+                "agents or the assistant filled in."
+            },
+        }
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -74,6 +90,9 @@ class ConversationSerializer(serializers.ModelSerializer):
             "archived_at",
             "archived_by",
             "ai_enabled",
+            "needs_human",
+            "needs_human_reason",
+            "ai_paused_until",
             "last_message_at",
             "last_message_preview",
             "last_inbound_at",
@@ -86,6 +105,13 @@ class ConversationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "last_inbound_at": {"help_text": "When the customer last wrote (opens the reply windows); null: never."},
+            "needs_human": {
+                "help_text": "The AI assistant handed the conversation over (or failed): a person should answer."
+            },
+            "needs_human_reason": {"help_text": "Why it was handed over, in the assistant's words or the error's."},
+            "ai_paused_until": {
+                "help_text": "An agent replied: the assistant stays quiet until then, or until someone hands it back."
+            },
             "updated_at": {
                 "help_text": "When this row last changed (new message, unread count, archive state, AI flag): "
                 "what `?updated_since=` compares."
@@ -175,6 +201,9 @@ class MessageSerializer(serializers.ModelSerializer):
             "is_read",
             "read_at",
             "sent_by",
+            "sent_by_assistant",
+            "llm_processed",
+            "llm_skip_reason",
             "client_key",
             "timestamp",
             "created_at",
@@ -182,10 +211,16 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
+            "llm_processed": {"help_text": "Inbound messages: the AI assistant answered this message."},
+            "llm_skip_reason": {
+                "help_text": "Inbound messages the assistant did not answer: why (`switch_off`, `not_trusted`, "
+                "`human_handling`, `outside_hours`, `rate_limit`, `kind_not_answerable`, `outside_window`, "
+                "`assistant_inactive`, `provider_error`); empty otherwise."
+            },
             "client_key": {
                 "help_text": "The `Idempotency-Key` the message was sent with (null for messages that came in, or "
                 "were sent without one): the sending client matches the broadcast copy to its own by it."
-            }
+            },
         }
 
 

@@ -69,6 +69,14 @@ def conversation_search(queryset: QuerySet[Conversation], term: str) -> QuerySet
     )
 
 
+def conversation_with_contact_attribute(
+    queryset: QuerySet[Conversation], *, key: str, value: str
+) -> QuerySet[Conversation]:
+    """Conversations whose contact's lead field `key` equals `value`, ignoring case (`purpose` = `rent`). `key` is
+    checked by the caller (letters, digits, underscores): it becomes part of a JSON path."""
+    return queryset.filter(**{f"contact__attributes__{key}__iexact": value})
+
+
 def conversation_unread_total(*, organization: Organization | int) -> int:
     """How many conversations of the organization's inbox (not archived) have unread messages: one COUNT over the
     `conversation_inbox_list` index's (organization, is_archived) prefix."""

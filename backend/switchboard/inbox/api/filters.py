@@ -5,11 +5,13 @@ the queryset), so a filter never confirms that a foreign row exists; ids outside
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
 
 from switchboard.common.filters import FilterSet, IdFilter
 from switchboard.inbox import selectors
@@ -17,6 +19,7 @@ from switchboard.inbox.models import Conversation, Message
 from switchboard.platforms.models import Platform
 
 UPDATED_SINCE = "updated_since"
+_ATTRIBUTE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
 class _UpdatedSinceField(django_filters.fields.IsoDateTimeField):
@@ -59,6 +62,17 @@ class ConversationFilter(FilterSet):
         method="filter_search",
         help_text="Case-insensitive match on the contact's name, username or phone number, or any message text.",
     )
+    needs_human = django_filters.BooleanFilter(
+        help_text="`true`: only conversations the AI assistant handed over to a person (or failed on)."
+    )
+    is_trusted = django_filters.BooleanFilter(
+        field_name="contact__is_trusted", help_text="`true`: only conversations of trusted (whitelisted) contacts."
+    )
+    attribute = django_filters.CharFilter(
+        method="filter_attribute",
+        help_text="`key:value` — only contacts whose lead field `key` is `value` (case-insensitive), e.g. "
+        "`purpose:rent`.",
+    )
     updated_since = UpdatedSinceFilter(
         help_text="Only conversations whose row changed at or after this ISO 8601 time (`updated_at >=`), newest "
         "change first (`-updated_at`, `-id`), archived and not archived alike unless `is_archived` is given: "
@@ -67,7 +81,17 @@ class ConversationFilter(FilterSet):
 
     class Meta:
         model = Conversation
-        fields = ["platform", "platform_account", "is_archived", "unread", "search", UPDATED_SINCE]
+        fields = [
+            "platform",
+            "platform_account",
+            "is_archived",
+            "unread",
+            "search",
+            "needs_human",
+            "is_trusted",
+            "attribute",
+            UPDATED_SINCE,
+        ]
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
         # The inbox hides archived conversations unless the client asks for them (`is_archived=true`) — except in a
@@ -82,6 +106,13 @@ class ConversationFilter(FilterSet):
 
     def filter_search(self, queryset: QuerySet[Conversation], name: str, value: str) -> QuerySet[Conversation]:
         return selectors.conversation_search(queryset, value)
+
+    def filter_attribute(self, queryset: QuerySet[Conversation], name: str, value: str) -> QuerySet[Conversation]:
+        key, separator, wanted = value.partition(":")
+        key, wanted = key.strip(), wanted.strip()
+        if not separator or not _ATTRIBUTE_KEY.fullmatch(key) or not wanted:
+            raise ValidationError({"attribute": ["Give `key:value`, e.g. `purpose:rent` (key: letters, digits, _)."]})
+        return selectors.conversation_with_contact_attribute(queryset, key=key, value=wanted)
 
 
 class MessageFilter(FilterSet):

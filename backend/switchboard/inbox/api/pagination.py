@@ -10,6 +10,7 @@ the maximum is capped, as documented.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -30,7 +31,11 @@ class InboxCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list | None:
+    def paginate_queryset(
+        self, queryset: QuerySet[Any] | Sequence[Any], request: Request, view: Any = None
+    ) -> list[Any] | None:
+        if not isinstance(queryset, QuerySet):  # cursor pagination orders in the database
+            raise TypeError("InboxCursorPagination pages querysets only")
         self._model = queryset.model
         return super().paginate_queryset(queryset, request, view)
 
@@ -48,7 +53,7 @@ class InboxCursorPagination(CursorPagination):
             self._check_position(cursor.position)
         return cursor
 
-    def _check_position(self, position: str) -> None:
+    def _check_position(self, position: str | int) -> None:
         field = self._model._meta.get_field(self.ordering[0].lstrip("-"))
         try:
             value = field.to_python(position)
@@ -82,6 +87,7 @@ class _ResyncOrdering:
     def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
         if request.query_params.get(UPDATED_SINCE):
             return self.resync_ordering
+        # The class attribute (the instance one may be the resync ordering); the stubs declare it per instance only.
         return tuple(type(self).ordering)  # type: ignore[attr-defined]
 
 

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from switchboard.accounts.serializers import ErrorSerializer, ValidationErrorSerializer
-from switchboard.accounts.tenancy import TenantScopedViewMixin
+from switchboard.accounts.tenancy import AuthenticatedRequest, TenantScopedViewMixin
 from switchboard.common.serializer_fields import IdField
 from switchboard.inbox import selectors
 from switchboard.inbox.models import Message
@@ -158,7 +158,7 @@ class ConversationMessageSendView(TenantScopedViewMixin, generics.GenericAPIView
         },
         tags=["messages"],
     )
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: str) -> Response:
         conversation = self.get_object()
         serializer = MessageSendUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -229,6 +229,6 @@ class MessageRetryView(TenantScopedViewMixin, generics.GenericAPIView):
         },
         tags=["messages"],
     )
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: str) -> Response:
         message = sending.message_retry(organization=self.organization, message=self.get_object(), by=request.user)
         return Response(MessageSerializer(message).data)

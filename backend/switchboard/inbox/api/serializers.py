@@ -10,3 +10,11 @@ class ConversationUpdateSerializer(serializers.Serializer):
     """What an agent may change on a conversation directly (archiving and reading have their own actions)."""
 
     ai_enabled = serializers.BooleanField(required=False, help_text="Let the AI assistant answer this conversation.")
+
+
+class ToggleAiSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(required=False, help_text="On or off; absent: the opposite of now.")
+
+
+class ToggleTrustedSerializer(serializers.Serializer):
+    trusted = serializers.BooleanField(required=False, help_text="Trusted or not; absent: the opposite of now.")

@@ -13,12 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from switchboard.accounts.serializers import ErrorSerializer
-from switchboard.accounts.tenancy import TenantScopedViewMixin
+from switchboard.accounts.tenancy import AuthenticatedRequest, TenantScopedViewMixin
 from switchboard.common.filters import ListFiltersOnlyMixin
 from switchboard.inbox import selectors
 from switchboard.inbox.api.filters import ConversationFilter, MessageFilter
 from switchboard.inbox.api.pagination import ConversationCursorPagination, MessageCursorPagination
-from switchboard.inbox.api.serializers import ConversationUpdateSerializer
+from switchboard.inbox.api.serializers import ConversationUpdateSerializer, ToggleAiSerializer, ToggleTrustedSerializer
 from switchboard.inbox.payloads import ConversationDetailSerializer, ConversationSerializer, MessageSerializer
 from switchboard.inbox.services import conversations as services
 
@@ -103,7 +103,7 @@ class ConversationViewSet(
         )
         return Response(ConversationDetailSerializer(conversation, context={"messages": messages}).data)
 
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         conversation = self.get_object()
         serializer = ConversationUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -124,7 +124,7 @@ class ConversationViewSet(
         tags=["conversations"],
     )
     @action(detail=True, methods=["post"], url_path="mark-all-read")
-    def mark_all_read(self, request: Request, pk: str | None = None) -> Response:
+    def mark_all_read(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         conversation = services.conversation_mark_all_read(
             organization=self.organization, conversation=self.get_object(), by=request.user
         )
@@ -145,7 +145,7 @@ class ConversationViewSet(
         tags=["conversations"],
     )
     @action(detail=True, methods=["post"], url_path="mark-unread")
-    def mark_unread(self, request: Request, pk: str | None = None) -> Response:
+    def mark_unread(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         try:
             conversation = services.conversation_mark_unread(
                 organization=self.organization, conversation=self.get_object(), by=request.user
@@ -162,7 +162,7 @@ class ConversationViewSet(
         tags=["conversations"],
     )
     @action(detail=True, methods=["post"])
-    def archive(self, request: Request, pk: str | None = None) -> Response:
+    def archive(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         conversation = services.conversation_archive(
             organization=self.organization, conversation=self.get_object(), by=request.user
         )
@@ -176,9 +176,51 @@ class ConversationViewSet(
         tags=["conversations"],
     )
     @action(detail=True, methods=["post"])
-    def unarchive(self, request: Request, pk: str | None = None) -> Response:
+    def unarchive(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         conversation = services.conversation_unarchive(
             organization=self.organization, conversation=self.get_object(), by=request.user
+        )
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(
+        summary="Switch the AI assistant on or off for the conversation",
+        description=(
+            '`{"enabled": true|false}` sets it; an empty body flips it. The assistant answers only when this is '
+            "on and the contact is trusted. Broadcast as `conversation.updated`."
+        ),
+        request=ToggleAiSerializer,
+        responses=ConversationSerializer,
+        tags=["conversations"],
+    )
+    @action(detail=True, methods=["post"], url_path="toggle-ai")
+    def toggle_ai(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        conversation = self.get_object()
+        body = ToggleAiSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        enabled = body.validated_data.get("enabled", not conversation.ai_enabled)
+        conversation = services.conversation_set_ai_enabled(
+            organization=self.organization, conversation=conversation, by=request.user, enabled=enabled
+        )
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(
+        summary="Trust the contact, or stop trusting them",
+        description=(
+            '`{"trusted": true|false}` sets it; an empty body flips it. A trusted (whitelisted) contact may be '
+            "answered by the AI assistant. Every conversation of the contact is broadcast as `conversation.updated`."
+        ),
+        request=ToggleTrustedSerializer,
+        responses=ConversationSerializer,
+        tags=["conversations"],
+    )
+    @action(detail=True, methods=["post"], url_path="toggle-trusted")
+    def toggle_trusted(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        conversation = self.get_object()
+        body = ToggleTrustedSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        trusted = body.validated_data.get("trusted", not conversation.contact.is_trusted)
+        conversation = services.contact_set_trusted(
+            organization=self.organization, conversation=conversation, by=request.user, trusted=trusted
         )
         return Response(ConversationSerializer(conversation).data)
 
@@ -219,6 +261,6 @@ class MessageViewSet(
         tags=["messages"],
     )
     @action(detail=True, methods=["post"], url_path="mark-read")
-    def mark_read(self, request: Request, pk: str | None = None) -> Response:
+    def mark_read(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         message = services.message_mark_read(organization=self.organization, message=self.get_object(), by=request.user)
         return Response(MessageSerializer(message).data)

@@ -27,7 +27,7 @@ from django.utils import timezone
 from switchboard.accounts.models import Organization, User
 from switchboard.accounts.tenancy import ensure_owned, organization_id_of
 from switchboard.inbox import realtime, selectors
-from switchboard.inbox.models import Conversation, Direction, Message
+from switchboard.inbox.models import Contact, Conversation, Direction, Message
 from switchboard.inbox.services import sending
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def _set_archived(
     The ids that changed."""
     organization_id = organization_id_of(organization)
     now = timezone.now()
-    candidates = conversations.for_organization(organization_id).filter(is_archived=not archived).order_by("pk")
+    candidates = conversations.filter(organization_id=organization_id).filter(is_archived=not archived).order_by("pk")
     changed: list[int] = []
     with transaction.atomic():
         ids = list(candidates.values_list("pk", flat=True))
@@ -211,4 +211,26 @@ def conversation_set_ai_enabled(
         )
         if changed:
             realtime.publish_on_commit(organization_id, conversations_updated=[conversation.pk])
+    return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
+
+
+def contact_set_trusted(
+    *, organization: Organization | int, conversation: Conversation, by: User | None, trusted: bool
+) -> Conversation:
+    """Mark the conversation's contact trusted (whitelisted for the AI assistant) or not. Every conversation of that
+    contact changes for clients (`conversation.updated` carries the contact)."""
+    organization_id = ensure_owned(organization, conversation)
+    with transaction.atomic():
+        changed = (
+            Contact.objects.filter(pk=conversation.contact_id, organization_id=organization_id)
+            .exclude(is_trusted=trusted)
+            .update(is_trusted=trusted, updated_at=timezone.now())
+        )
+        if changed:
+            of_contact = list(
+                Conversation.objects.filter(contact_id=conversation.contact_id).values_list("pk", flat=True)
+            )
+            Conversation.objects.filter(pk__in=of_contact).update(updated_at=timezone.now())
+            realtime.publish_on_commit(organization_id, conversations_updated=of_contact)
+    logger.info("contact %s trusted=%s by %s", conversation.contact_id, trusted, by)
     return selectors.conversation_get(organization=organization_id, pk=conversation.pk)

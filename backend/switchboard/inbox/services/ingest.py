@@ -56,7 +56,7 @@ class Outcome(enum.StrEnum):
 
 # Statuses only move forward. `failed` ends a message that never reached the customer; once delivered or read,
 # a late `failed` is stale and dropped (and a late `delivered` never undoes `read`).
-_STATUS_RANK = {
+_STATUS_RANK: dict[str, int] = {
     MessageStatus.QUEUED: 0,
     MessageStatus.SENDING: 1,
     MessageStatus.SENT: 2,
@@ -64,7 +64,7 @@ _STATUS_RANK = {
     MessageStatus.READ: 4,
 }
 
-_PREVIEW_BY_KIND = {
+_PREVIEW_BY_KIND: dict[str, str] = {
     MessageKind.IMAGE: "📷 Photo",
     MessageKind.VIDEO: "🎥 Video",
     MessageKind.AUDIO: "🎤 Audio",
@@ -297,7 +297,7 @@ class MessageService:
 
     def _confirm_sent(self, message: Message, platform_message_id: str = "") -> Outcome:
         """An echo of a message we sent: it reached the platform. Never a second copy."""
-        changes: dict = {}
+        changes: dict[str, Any] = {}
         if platform_message_id and not message.platform_message_id:
             changes["platform_message_id"] = platform_message_id
         if status_may_advance(message.status, MessageStatus.SENT):
@@ -347,7 +347,7 @@ class MessageService:
             return Outcome.IGNORED  # not ours (sent from elsewhere, or long gone): never crash on it
         if not status_may_advance(message.status, event.status):
             return Outcome.DUPLICATE
-        changes: dict = {"status": event.status, "updated_at": timezone.now()}
+        changes: dict[str, Any] = {"status": event.status, "updated_at": timezone.now()}
         if event.status == MessageStatus.FAILED:
             changes["error_code"] = event.error_code[:32]
             changes["error_message"] = event.error_message
@@ -418,7 +418,7 @@ def handle_events(account: PlatformAccount, events: list[InboundEvent]) -> list[
 
 
 def _enqueue_downloads(attachment_ids: list[int]) -> None:
-    from switchboard.inbox.tasks.media import enqueue_attachment_downloads
+    from switchboard.inbox.tasks.media import enqueue_attachment_downloads  # noqa: PLC0415  the task module imports the inbox services
 
     enqueue_attachment_downloads(attachment_ids)
 

@@ -48,7 +48,7 @@ from switchboard.accounts.models import Organization, User
 from switchboard.accounts.tenancy import ensure_owned
 from switchboard.common import backoff, ratelimit
 from switchboard.common.exceptions import Conflict
-from switchboard.inbox import hooks, inprocess, realtime, selectors
+from switchboard.inbox import hooks, inprocess, media, realtime, selectors
 from switchboard.inbox.models import (
     Attachment,
     AttachmentStatus,
@@ -62,10 +62,11 @@ from switchboard.inbox.sendable import Window, messaging_window
 from switchboard.inbox.services.ingest import message_preview
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.registry import SendResult, adapter_for
+from switchboard.platforms.services import platform_account_mark_needs_reconnect
 
 logger = logging.getLogger(__name__)
 
-TEXT_LIMITS = {Platform.WHATSAPP: 4096, Platform.MESSENGER: 2000, Platform.INSTAGRAM: 1000}
+TEXT_LIMITS: dict[str, int] = {Platform.WHATSAPP: 4096, Platform.MESSENGER: 2000, Platform.INSTAGRAM: 1000}
 WHATSAPP_CAPTION_LIMIT = 1024
 MAX_RETRY_COUNTDOWN = 300.0  # never wait longer than this for one retry, whatever Retry-After says
 # A message left `sending` this long was claimed by a worker that died mid-send: it may be claimed again.
@@ -133,7 +134,7 @@ def _check_window(conversation: Conversation, *, template: bool) -> None:
 # --- events -----------------------------------------------------------------------------------------------------------
 def _enqueue_send_on_commit(message_id: int) -> None:
     def enqueue() -> None:
-        from switchboard.inbox.tasks.sending import send_message_task
+        from switchboard.inbox.tasks.sending import send_message_task  # noqa: PLC0415  the task module imports this service
 
         # Without a worker, off the request's thread: the API answers `queued` at once and the send's outcome
         # follows over the WebSocket, as with a worker (inprocess.py).
@@ -176,10 +177,8 @@ def _template_text(template: dict[str, Any]) -> str:
     return f"Template {template['name']}" + (f": {' · '.join(values)}" if values else "")
 
 
-def _stored_upload(organization_id: int, upload: UploadedFile) -> dict[str, Any]:
+def _stored_upload(organization_id: int, upload: UploadedFile[bytes]) -> dict[str, Any]:
     """Inspect and store an uploaded file as the media pipeline stores downloads; the Attachment's fields."""
-    from switchboard.inbox import media
-
     if upload.size is not None and upload.size > settings.MEDIA_MAX_BYTES:
         raise ValidationError({"file": [f"The file is larger than {settings.MEDIA_MAX_BYTES} bytes."]})
     upload.seek(0)
@@ -268,12 +267,13 @@ def message_send(
     conversation: Conversation,
     by: User | None,
     text: str = "",
-    upload: UploadedFile | None = None,
+    upload: UploadedFile[bytes] | None = None,
     attachment_id: int | None = None,
     listing_id: int | None = None,
     template: dict[str, Any] | None = None,
     reply_to: Message | None = None,
     client_key: str | None = None,
+    by_assistant: bool = False,
 ) -> Message:
     """Store an agent's message (outbound, `queued`) and have it sent; the stored message (see
     `message_send_outcome` for whether this call stored it)."""
@@ -288,6 +288,7 @@ def message_send(
         template=template,
         reply_to=reply_to,
         client_key=client_key,
+        by_assistant=by_assistant,
     ).message
 
 
@@ -297,15 +298,17 @@ def message_send_outcome(
     conversation: Conversation,
     by: User | None,
     text: str = "",
-    upload: UploadedFile | None = None,
+    upload: UploadedFile[bytes] | None = None,
     attachment_id: int | None = None,
     listing_id: int | None = None,
     template: dict[str, Any] | None = None,
     reply_to: Message | None = None,
     client_key: str | None = None,
+    by_assistant: bool = False,
 ) -> SendOutcome:
     """Store an agent's message (outbound, `queued`) and have it sent. Raises ValidationError (bad input: 400) or
-    SendRefused (not allowed now: 409).
+    SendRefused (not allowed now: 409). `by_assistant`: the AI assistant wrote it (`by` is then None); the same
+    checks apply, so the assistant never sends outside a reply window.
 
     With `client_key`, a repeat of a send whose message is stored returns that message (`created=False`) before
     any check — the first request was accepted, so the repeat is too, even when the window has closed since — and
@@ -375,6 +378,7 @@ def message_send_outcome(
                 status=MessageStatus.QUEUED,
                 is_read=True,
                 sent_by=by,
+                sent_by_assistant=by_assistant,
                 client_key=client_key,
                 timestamp=now,
             )
@@ -393,8 +397,6 @@ def message_send_outcome(
             stored = selectors.message_get(organization=organization_id, pk=message.pk)
     except Exception as exc:
         if upload is not None and attachment_fields is not None:
-            from switchboard.inbox import media
-
             media.media_delete(attachment_fields["file"], attachment_fields["thumbnail"])
         if client_key is not None and isinstance(exc, IntegrityError):
             # Another request with this key committed its message first (the block above rolled back: no row,
@@ -492,8 +494,6 @@ def message_deliver(*, message_id: int, attempt: int, may_retry: Callable[[float
         _record_sent(message, result.platform_message_id)
         return Delivery(DeliveryStatus.SENT)
     if result.needs_reconnect:
-        from switchboard.platforms.services import platform_account_mark_needs_reconnect
-
         platform_account_mark_needs_reconnect(account=account, error=result.error_message)
     sentence = result.error_message
     if result.transient:
@@ -631,7 +631,7 @@ def read_receipt_on_commit(*, conversation: Conversation, message_id: int | None
         return
 
     def enqueue() -> None:
-        from switchboard.inbox.tasks.sending import send_read_receipt_task
+        from switchboard.inbox.tasks.sending import send_read_receipt_task  # noqa: PLC0415  the task module imports this service
 
         try:
             inprocess.run_task(send_read_receipt_task, message_id)
@@ -660,8 +660,6 @@ def read_receipt_send(*, message_id: int) -> str:
     if result.ok:
         return "sent"
     if result.needs_reconnect:
-        from switchboard.platforms.services import platform_account_mark_needs_reconnect
-
         platform_account_mark_needs_reconnect(account=account, error=result.error_message)
     logger.warning("read receipt for message %s failed: %s %s", message_id, result.error_code, result.error_message)
     return "failed"

@@ -26,6 +26,9 @@ CONVERSATION_KEYS = {
     "archived_at",
     "archived_by",
     "ai_enabled",
+    "needs_human",
+    "needs_human_reason",
+    "ai_paused_until",
     "last_message_at",
     "last_message_preview",
     "last_inbound_at",
@@ -75,7 +78,10 @@ def test_list_item_shape(agent_client, wa, make_contact, make_conversation, make
         "phone_number": contact.phone_number,
         "profile_picture_url": "https://example.com/m.jpg",
         "external_id": contact.external_id,
+        "is_trusted": False,
+        "attributes": {},
     }
+    assert (item["needs_human"], item["needs_human_reason"], item["ai_paused_until"]) == (False, "", None)
     assert item["unread_count"] == 1
     assert item["last_message_preview"] == "Is the flat still available?"
     assert (item["is_archived"], item["archived_at"], item["archived_by"], item["ai_enabled"]) == (
@@ -358,3 +364,58 @@ def test_requires_authentication(api_client, wa, make_conversation):
     conversation = make_conversation(wa)
     assert api_client.get(URL).status_code == 401
     assert api_client.post(detail(conversation.pk, "archive")).status_code == 401
+
+
+# --- the assistant's switches -----------------------------------------------------------------------------------------
+def test_toggle_ai_sets_or_flips_and_broadcasts(
+    agent_client, wa, make_conversation, django_capture_on_commit_callbacks
+):
+    conversation = make_conversation(wa)
+    with captured_broadcasts() as sent, django_capture_on_commit_callbacks(execute=True):
+        flipped = agent_client.post(detail(conversation.pk, "toggle-ai"))
+    assert flipped.status_code == 200 and flipped.json()["ai_enabled"] is True
+    assert [(event, data["id"], data["ai_enabled"]) for _, event, data in sent] == [
+        ("conversation.updated", conversation.pk, True)
+    ]
+    again = agent_client.post(detail(conversation.pk, "toggle-ai"), {"enabled": True}, format="json")
+    assert again.json()["ai_enabled"] is True  # set, not flipped
+    off = agent_client.post(detail(conversation.pk, "toggle-ai"), {"enabled": False}, format="json")
+    assert off.json()["ai_enabled"] is False
+    bad = agent_client.post(detail(conversation.pk, "toggle-ai"), {"enabled": "perhaps"}, format="json")
+    assert bad.status_code == 400 and "enabled" in bad.json()["errors"]
+
+
+def test_toggle_trusted_changes_every_conversation_of_the_contact(
+    agent_client, wa, ig, make_contact, make_conversation, django_capture_on_commit_callbacks
+):
+    contact = make_contact(wa, name="Maria")
+    conversation = make_conversation(wa, contact)
+    with captured_broadcasts() as sent, django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(detail(conversation.pk, "toggle-trusted"))
+    assert response.status_code == 200 and response.json()["contact"]["is_trusted"] is True
+    assert [(event, data["id"], data["contact"]["is_trusted"]) for _, event, data in sent] == [
+        ("conversation.updated", conversation.pk, True)
+    ]
+    trusted = agent_client.get(URL, {"is_trusted": "true"})
+    assert ids(trusted) == [conversation.pk]
+    assert agent_client.post(detail(conversation.pk, "toggle-trusted")).json()["contact"]["is_trusted"] is False
+
+
+def test_another_organizations_conversation_cannot_be_toggled(agent_client, make_org, make_account, make_conversation):
+    theirs = make_conversation(make_account(make_org()))
+    assert agent_client.post(detail(theirs.pk, "toggle-ai")).status_code == 404
+    assert agent_client.post(detail(theirs.pk, "toggle-trusted")).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.ai_enabled is False and theirs.contact.is_trusted is False
+
+
+def test_needs_human_and_lead_attribute_filters(agent_client, wa, make_contact, make_conversation):
+    renter = make_conversation(wa, make_contact(wa, name="R", attributes={"purpose": "Rent", "bedrooms": 2}))
+    buyer = make_conversation(wa, make_contact(wa, name="B", attributes={"purpose": "buy"}))
+    Conversation.objects.filter(pk=buyer.pk).update(needs_human=True, needs_human_reason="asks for a viewing")
+    assert ids(agent_client.get(URL, {"attribute": "purpose:rent"})) == [renter.pk]
+    assert ids(agent_client.get(URL, {"attribute": "purpose:buy"})) == [buyer.pk]
+    assert ids(agent_client.get(URL, {"needs_human": "true"})) == [buyer.pk]
+    for bad in ("purpose", "pur-pose:rent", "purpose:", ":rent"):
+        response = agent_client.get(URL, {"attribute": bad})
+        assert response.status_code == 400 and "attribute" in response.json()["errors"], bad
