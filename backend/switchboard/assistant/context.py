@@ -25,7 +25,7 @@ from switchboard.inbox.models import Contact, Conversation, Direction, Message, 
 # Beyond the configured context, messages the window may have to skip (notes, deleted, system lines).
 _LOOKBACK_SLACK = 30
 
-_MEDIA_LABELS = {
+_MEDIA_LABELS: dict[str, str] = {
     MessageKind.IMAGE: "photo",
     MessageKind.VIDEO: "video",
     MessageKind.DOCUMENT: "document",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import cast
 
 from django.db.models import Count, QuerySet
 
 from switchboard.accounts.models import Organization
+from switchboard.accounts.tenancy import TenantQuerySet
 from switchboard.common.phones import normalize_phone
 from switchboard.inbox.models import Contact
 from switchboard.listings.models import ContactIndex, Listing, ListingImage
@@ -20,8 +22,9 @@ _REFERENCE = re.compile(
 )
 
 
-def listing_queryset() -> QuerySet[Listing]:
-    return Listing.objects.annotate(image_count=Count("images", distinct=True))
+def listing_queryset() -> TenantQuerySet[Listing]:
+    # The annotation makes the checker's row type `Listing` with `image_count`; callers scope and filter it as listings.
+    return cast("TenantQuerySet[Listing]", Listing.objects.annotate(image_count=Count("images", distinct=True)))
 
 
 def listing_images(*, listing: Listing) -> QuerySet[ListingImage]:
