@@ -55,11 +55,15 @@ class AssistantSettingsSerializer(serializers.ModelSerializer):
     stored."""
 
     api_key_set = serializers.SerializerMethodField(help_text="An API key is stored (it is never shown).")
-    # A plain string here: the choice set is documented once, on the write serializer (an enum in two components
-    # collides with the platform accounts' `provider` enum in the schema until ENUM_NAME_OVERRIDES names it).
-    provider = serializers.CharField(help_text="`openai` (any OpenAI-compatible API) or `anthropic`.")
+    # The values only (no labels): a choice set of its own for the schema's enum hook, so this component gets its own
+    # enum (AssistantSettingsProviderEnum) instead of colliding with the platform accounts' `provider`.
+    provider = serializers.ChoiceField(
+        choices=Provider.values, read_only=True, help_text="`openai` (any OpenAI-compatible API) or `anthropic`."
+    )
     # A string, not a URI: blank means the provider's public endpoint.
-    base_url = serializers.CharField(help_text="The provider's API address; blank: its public endpoint.")
+    base_url = serializers.CharField(
+        read_only=True, help_text="The provider's API address; blank: its public endpoint."
+    )
     business_hours = _business_hours_field(read_only=True)
     lead_fields = _lead_fields_field(read_only=True)
 

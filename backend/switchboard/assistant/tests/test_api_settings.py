@@ -410,3 +410,19 @@ def test_the_public_endpoint_without_a_key_is_not_called(owner_client, org):
         "message": "Enter the API key of your AI provider account (or the address of a local model server, which "
         "needs none) in the assistant settings.",
     }
+
+
+# --- the schema ---------------------------------------------------------------------------------------------------
+def test_the_schema_says_the_key_is_write_only_and_the_answer_is_read_only():
+    from drf_spectacular.generators import SchemaGenerator
+
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    answer = components["AssistantSettings"]["properties"]
+    request = components["AssistantSettingsUpdateRequest"]["properties"]
+
+    assert "api_key" not in answer and answer["api_key_set"]["readOnly"] is True
+    assert all(field.get("readOnly") for field in answer.values())
+    assert request["api_key"]["writeOnly"] is True and "api_key_set" not in request
+    assert components["AssistantSettingsProviderEnum"]["enum"] == ["openai", "anthropic"]
+    assert answer["provider"]["allOf"] == [{"$ref": "#/components/schemas/AssistantSettingsProviderEnum"}]
+    assert request["temperature"]["maximum"] == 2 and request["max_tokens"]["maximum"] == 8000
