@@ -15,6 +15,7 @@ from django.db import connections, models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from switchboard.accounts.tenancy import request_user
 from switchboard.inbox.models import Attachment, Contact, Conversation, Message, SyncRun
 from switchboard.inbox.services import sync
 from switchboard.inbox.services.conversations import (
@@ -141,14 +142,14 @@ class ConversationAdmin(LargeTableAdmin):
     def save_model(self, request: HttpRequest, obj: Conversation, form: object, change: bool) -> None:
         if change and "ai_enabled" in getattr(form, "changed_data", ()):
             conversation_set_ai_enabled(
-                organization=obj.organization_id, conversation=obj, by=request.user, enabled=obj.ai_enabled
+                organization=obj.organization_id, conversation=obj, by=request_user(request), enabled=obj.ai_enabled
             )
 
     @admin.action(description="Archive selected conversations", permissions=["change"])
     def archive(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
         # The operator may select several tenants' rows; the service works within one organization at a time.
         changed = sum(
-            conversation_archive_many(organization=organization_id, conversations=queryset, by=request.user)
+            conversation_archive_many(organization=organization_id, conversations=queryset, by=request_user(request))
             for organization_id in _organizations_of(queryset)
         )
         self.message_user(request, f"Archived {changed} conversation(s).", messages.SUCCESS)
@@ -156,7 +157,7 @@ class ConversationAdmin(LargeTableAdmin):
     @admin.action(description="Unarchive selected conversations", permissions=["change"])
     def unarchive(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
         changed = sum(
-            conversation_unarchive_many(organization=organization_id, conversations=queryset, by=request.user)
+            conversation_unarchive_many(organization=organization_id, conversations=queryset, by=request_user(request))
             for organization_id in _organizations_of(queryset)
         )
         self.message_user(request, f"Unarchived {changed} conversation(s).", messages.SUCCESS)
@@ -242,7 +243,7 @@ class PlatformAccountSyncAdmin(PlatformAccountAdmin):
     def sync_now(self, request: HttpRequest, queryset: QuerySet[PlatformAccount]) -> None:
         for account in queryset:
             try:
-                sync.sync_run_request(account=account, by=request.user)
+                sync.sync_run_request(account=account, by=request_user(request))
             except sync.SyncRefused as exc:
                 self.message_user(request, f"{account}: {exc.detail}", messages.WARNING)
             else:

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from switchboard.accounts.tenancy import TenantModel
-from switchboard.platforms.models import Platform, PlatformAccount, SyncStatus, SyncTrigger
+from switchboard.platforms.models import Platform, PlatformAccount
 
 
 class Contact(TenantModel):
@@ -242,12 +242,26 @@ class Attachment(TenantModel):
         return f"{self.kind} attachment #{self.pk}"
 
 
+# The history sync's vocabulary (SyncRun's trigger and status).
+class SyncTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Scheduled (Celery Beat)"
+    MANUAL = "manual", "Started from the API"
+    COMMAND = "command", "manage.py sync_platforms"
+
+
+class SyncStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Finished with errors"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (another sync of the account was running)"
+
+
 class SyncRun(TenantModel):
     """One history sync of one account: what it read and what was new. Written by the sync service only
     (inbox/services/sync.py). It was a platforms model: its table keeps that name (migrations inbox 0004 and
-    platforms 0004 moved it without touching the database). Import SyncStatus and SyncTrigger from here too: they are
-    still defined in platforms/models.py only until inbox/management/commands/sync_platforms.py stops importing them
-    from there."""
+    platforms 0004 moved it without touching the database)."""
 
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="sync_runs")
     trigger = models.CharField(max_length=16, choices=SyncTrigger.choices, default=SyncTrigger.SCHEDULE)

@@ -79,21 +79,3 @@ class PlatformAccount(TenantModel):
             for field in cls._meta.concrete_fields
             if isinstance(field, EncryptedJSONField | EncryptedTextField)
         ]
-
-
-# The history sync's vocabulary. SyncRun (their model) is the inbox's, as is the sync (inbox/services/sync.py); these
-# two stay here only until inbox/management/commands/sync_platforms.py imports them from switchboard.inbox.models,
-# then they move there. Nothing in platforms uses them.
-class SyncTrigger(models.TextChoices):
-    SCHEDULE = "schedule", "Scheduled (Celery Beat)"
-    MANUAL = "manual", "Started from the API"
-    COMMAND = "command", "manage.py sync_platforms"
-
-
-class SyncStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    PARTIAL = "partial", "Finished with errors"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped (another sync of the account was running)"

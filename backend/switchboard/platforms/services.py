@@ -63,7 +63,7 @@ PROVIDERS_BY_PLATFORM: dict[str, frozenset[str]] = {
     Platform.WHATSAPP: frozenset({Provider.META, Provider.TWILIO, Provider.BRIDGE, Provider.SANDBOX}),
 }
 
-EXTERNAL_ID_HELP = {
+EXTERNAL_ID_HELP: dict[str, str] = {
     Provider.META: "the numeric id Meta sends in webhooks (WhatsApp phone_number_id, Page id or Instagram account id)",
     Provider.TWILIO: "the Twilio WhatsApp number in E.164, e.g. +14155238886",
     Provider.BRIDGE: "the bridge session name (letters, digits, '.', '_' or '-')",
@@ -456,7 +456,7 @@ def platform_account_templates(*, account: PlatformAccount) -> list[dict[str, An
             status=409,
         )
     key = _templates_cache_key(account)
-    cached = cache.get(key)
+    cached: list[dict[str, Any]] | None = cache.get(key)  # what this function stored under the key, below
     if cached is not None:
         return cached
     try:

@@ -17,8 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from switchboard.accounts.serializers import ErrorSerializer
-from switchboard.accounts.tenancy import ManagersWriteMembersRead, TenantScopedViewMixin
-from switchboard.common.filters import FilterSet
+from switchboard.accounts.tenancy import AuthenticatedRequest, ManagersWriteMembersRead, TenantScopedViewMixin
+from switchboard.common.filters import FilterSet, ListFiltersOnlyMixin
 from switchboard.platforms import services
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.serializers import (
@@ -90,7 +90,8 @@ class PlatformAccountFilter(FilterSet):
     ),
 )
 class PlatformAccountViewSet(
-    TenantScopedViewMixin,
+    TenantScopedViewMixin[PlatformAccount],
+    ListFiltersOnlyMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -102,11 +103,8 @@ class PlatformAccountViewSet(
     filterset_class = PlatformAccountFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def scoped_queryset(self) -> QuerySet:
+    def scoped_queryset(self) -> QuerySet[PlatformAccount]:
         return PlatformAccount.objects.order_by("platform", "display_name", "id")
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action == "templates":
@@ -119,7 +117,7 @@ class PlatformAccountViewSet(
             return PlatformAccountUpdateSerializer
         return PlatformAccountSerializer
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         serializer = PlatformAccountCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         account = _call_service(
@@ -133,7 +131,7 @@ class PlatformAccountViewSet(
             status=status.HTTP_201_CREATED,
         )
 
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         account = self.get_object()
         serializer = PlatformAccountUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -142,7 +140,7 @@ class PlatformAccountViewSet(
         )
         return Response(PlatformAccountSerializer(account, context=self.get_serializer_context()).data)
 
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def destroy(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         services.platform_account_deactivate(account=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -162,7 +160,7 @@ class PlatformAccountViewSet(
         tags=["platform accounts"],
     )
     @action(detail=True, methods=["post"])
-    def test(self, request: Request, pk: str | None = None) -> Response:
+    def test(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         result = services.platform_account_test(account=self.get_object(), by=request.user)
         return Response(ConnectionTestSerializer({"ok": result.ok, "detail": result.detail}).data)
 

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from switchboard.accounts.serializers import ErrorSerializer
-from switchboard.accounts.tenancy import ManagersWriteMembersRead, TenantScopedViewMixin
+from switchboard.accounts.tenancy import AuthenticatedRequest, ManagersWriteMembersRead, TenantScopedViewMixin
 from switchboard.inbox.models import SyncRun
 from switchboard.inbox.services import sync as sync_service
 from switchboard.platforms.models import PlatformAccount
@@ -48,14 +48,14 @@ class SyncRunSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.EmailField(allow_null=True))
     def get_requested_by(self, run: SyncRun) -> str | None:
-        return run.requested_by.email if run.requested_by_id else None
+        return run.requested_by.email if run.requested_by is not None else None
 
 
 class SyncRunsQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="How many runs, newest first.")
 
 
-class PlatformAccountSyncViewSet(TenantScopedViewMixin, viewsets.GenericViewSet):
+class PlatformAccountSyncViewSet(TenantScopedViewMixin[PlatformAccount], viewsets.GenericViewSet):
     """The two sync actions of a connected account (the account itself is platforms/views.py's
     PlatformAccountViewSet). Registered with the same router prefix and basename, so the URLs, their names
     (`platform-account-sync`, `platform-account-sync-runs`) and the OpenAPI operations are the ones they always were."""
@@ -63,7 +63,7 @@ class PlatformAccountSyncViewSet(TenantScopedViewMixin, viewsets.GenericViewSet)
     permission_classes = [permissions.IsAuthenticated, ManagersWriteMembersRead]
     serializer_class = SyncRunSerializer
 
-    def scoped_queryset(self) -> QuerySet:
+    def scoped_queryset(self) -> QuerySet[PlatformAccount]:
         return PlatformAccount.objects.order_by("platform", "display_name", "id")
 
     @extend_schema(
@@ -97,7 +97,7 @@ class PlatformAccountSyncViewSet(TenantScopedViewMixin, viewsets.GenericViewSet)
         tags=["platform accounts"],
     )
     @action(detail=True, methods=["post"])
-    def sync(self, request: Request, pk: str | None = None) -> Response:
+    def sync(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         account = self.get_object()
         try:
             run = sync_service.sync_run_request(account=account, by=request.user)

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from switchboard.inbox.models import SyncStatus, SyncTrigger
 from switchboard.inbox.services import sync
-from switchboard.platforms.models import PlatformAccount, SyncStatus, SyncTrigger
+from switchboard.platforms.models import PlatformAccount
 
 
 class Command(BaseCommand):
@@ -27,8 +28,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No platform account with id {', '.join(map(str, missing))}.")
             ids = found
         else:
-            # A QuerySet, annotated Iterable in inbox/services/sync.py (its owner is fixing it: issue 11).
-            ids = list(sync.syncable_accounts().values_list("pk", flat=True))  # type: ignore[attr-defined]
+            ids = list(sync.syncable_accounts().values_list("pk", flat=True))
         failed = 0
         for account_id in ids:
             run = sync.account_sync(account_id=account_id, trigger=SyncTrigger.COMMAND)
