@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -38,6 +39,9 @@ def _add_errors(form: forms.BaseForm, error: ValidationError) -> None:
 
 
 # --- settings -------------------------------------------------------------------------------------------------------
+NOT_MODEL_BASE_URL = tuple(name for name in settings_services.SETTINGS_FIELDS if name != "base_url")
+
+
 class AssistantSettingsForm(forms.ModelForm):
     new_api_key = forms.CharField(
         label="API key",
@@ -57,18 +61,17 @@ class AssistantSettingsForm(forms.ModelForm):
 
     class Meta:
         model = AssistantSettings
-        # Never `api_key`: it is the write-only field above.
-        fields = ("organization", *settings_services.SETTINGS_FIELDS)
+        # Never `api_key`: it is the write-only field above. Nor the model's `base_url`: the form field above stands in
+        # for it, out of the model field's URLValidator (which wants a dotted host); settings_validate checks it.
+        fields = ("organization", *NOT_MODEL_BASE_URL)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("base_url", self.instance.base_url)
         if self.instance.pk and "organization" in self.fields:
             self.fields["organization"].disabled = True
             self.fields["organization"].help_text = "Fixed: one settings row per organization."
-
-    def _get_validation_exclusions(self) -> set[str]:
-        # `base_url` is checked by settings_validate, not by the model field's URLValidator (it wants a dotted host).
-        return {*super()._get_validation_exclusions(), "base_url"}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -123,6 +126,13 @@ class AssistantSettingsAdmin(admin.ModelAdmin):
     @admin.display(description="API key set", boolean=True)
     def api_key_set(self, row: AssistantSettings) -> bool:
         return bool(row.api_key)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        # The fieldsets name `base_url`, the form's own field: never a model field of the form (see the Meta). The
+        # change view passes the fieldsets' names as `fields`.
+        fields = kwargs.get("fields") or flatten_fieldsets(self.get_fieldsets(request, obj))
+        kwargs["fields"] = [name for name in fields if name != "base_url"]
+        return super().get_form(request, obj, change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: AssistantSettings, form: Any, change: bool) -> None:
         data = {

@@ -121,6 +121,8 @@ def test_adding_settings_for_an_organization(admin_client, org):
     assert response.status_code == 302, response.content.decode()[:3000]
     row = AssistantSettings.objects.get(organization=org)
     assert (row.api_key, row.base_url, row.is_active) == (KEY, "http://ollama:11434/v1", True)
+    change_page = admin_client.get(f"{SETTINGS}{row.pk}/change/").content.decode()
+    assert 'value="http://ollama:11434/v1"' in change_page and KEY not in change_page
     assert admin_client.get(f"{SETTINGS}add/").status_code == 200
     again = admin_client.post(f"{SETTINGS}add/", form_data(org))
     assert again.status_code == 200 and "already exists" in again.content.decode()
