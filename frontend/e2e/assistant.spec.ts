@@ -225,7 +225,9 @@ test("an active assistant: an agent's reply pauses it (live), hand back; then it
   const answer = thread.locator(".msg.in").nth(inbound);
   await expect(answer).toBeVisible({ timeout: 20_000 });
   await expect(answer.getByRole("img", { name: "The AI did not answer: a person was handling the conversation." })).toBeVisible();
+  const handedBack = page.waitForResponse((r) => r.url().includes(`/conversations/${id}/hand-back-to-ai/`) && r.ok());
   await paused.getByRole("button", { name: "Hand back to AI now" }).click();
+  await handedBack;
   await expect(paused).toBeHidden();
 
   // The customer writes; the provider cannot be reached (retried, then given up): the polite failure message goes

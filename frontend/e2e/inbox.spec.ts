@@ -134,6 +134,8 @@ test("composer with the template picker", async () => {
   await page.getByRole("button", { name: "Send a WhatsApp template" }).click();
   const picker = page.getByTestId("template-picker");
   await expect(picker).toBeVisible();
+  // Which of the two the picker offers is known once the account's templates have loaded (slow on a busy machine).
+  await expect(picker).not.toHaveAttribute("aria-busy", "true");
   // The account's approved templates when the API lists them (the sandbox has a few), else one typed by name.
   const listed = picker.getByRole("radio", { name: /^viewing_follow_up/ });
   const byName = picker.getByPlaceholder("viewing_follow_up");

@@ -34,13 +34,17 @@ function envFor(name, listenPort) {
   const env = {
     ...process.env,
     DEBUG: "true",
-    DATABASE_URL: `sqlite:///${join(dir, "e2e.sqlite3")}`,
+    // SQLITE_PATH rather than a DATABASE_URL: the settings then open SQLite as they do by default (a 20 s lock wait,
+    // IMMEDIATE transactions), so the in-process tasks, the sandbox's simulated customer and the webhooks writing at
+    // once wait for each other instead of failing with "database is locked".
+    SQLITE_PATH: join(dir, "e2e.sqlite3"),
     MEDIA_ROOT: join(dir, "media"),
     FRONTEND_DIST: join(frontend, "dist"),
     ALLOWED_HOSTS: "127.0.0.1,localhost",
     CSRF_TRUSTED_ORIGINS: `http://127.0.0.1:${listenPort}`,
   };
   delete env.REDIS_URL; // the embedded defaults: in-memory channel layer, tasks in-process
+  delete env.DATABASE_URL;
   return { dir, env };
 }
 

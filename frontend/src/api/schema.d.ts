@@ -1197,10 +1197,15 @@ export interface components {
          */
         AssistantSettings: {
             readonly is_active: boolean;
-            /** @description `openai` (any OpenAI-compatible API) or `anthropic`. */
-            provider: string;
+            /**
+             * @description `openai` (any OpenAI-compatible API) or `anthropic`.
+             *
+             *     * `openai` - openai
+             *     * `anthropic` - anthropic
+             */
+            readonly provider: components["schemas"]["AssistantSettingsProviderEnum"];
             /** @description The provider's API address; blank: its public endpoint. */
-            base_url: string;
+            readonly base_url: string;
             readonly model: string;
             /** Format: double */
             readonly temperature: number;
@@ -1229,6 +1234,12 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /**
+         * @description * `openai` - openai
+         *     * `anthropic` - anthropic
+         * @enum {string}
+         */
+        AssistantSettingsProviderEnum: "openai" | "anthropic";
         /**
          * @description * `openai` - OpenAI-compatible (OpenAI, Ollama, vLLM, OpenRouter, Gemini)
          *     * `anthropic` - Anthropic (Messages API)
@@ -1366,6 +1377,10 @@ export interface components {
              */
             readonly profile_picture_url: string | null;
             readonly external_id: string;
+            /** @description Every id the platform gave for this contact, by kind: `phone` (E.164), `user_id` (WhatsApp's business-scoped user id, `US.…`), `parent_user_id`, `username`. WhatsApp only; `{}` elsewhere. */
+            readonly platform_ids: {
+                [key: string]: string;
+            };
             /** @description A whitelisted contact: the AI assistant may answer them. */
             readonly is_trusted: boolean;
             /** @description Lead fields (purpose, property_type, budget, bedrooms, area, move_in_date, …) that agents or the assistant filled in. */

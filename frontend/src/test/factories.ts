@@ -37,7 +37,7 @@ export function conversation(overrides: Partial<Conversation> = {}): Conversatio
     id,
     platform: "whatsapp",
     platform_account: { id: 1, display_name: "Sales WhatsApp" },
-    contact: { id, name: `Contact ${id}`, username: "", phone_number: "+15550100", profile_picture_url: null, external_id: `c${id}`, is_trusted: false, attributes: {} },
+    contact: { id, name: `Contact ${id}`, username: "", phone_number: "+15550100", profile_picture_url: null, external_id: `c${id}`, platform_ids: {}, is_trusted: false, attributes: {} },
     is_archived: false,
     archived_at: null,
     archived_by: null,

@@ -322,7 +322,7 @@ function TemplatePicker({
       : null);
   const preview = template ? fill(template.body, values) : "";
   return (
-    <div className="picker" role="group" aria-labelledby="template-title" data-testid="template-picker">
+    <div className="picker" role="group" aria-labelledby="template-title" data-testid="template-picker" aria-busy={templates.isPending}>
       <div className="picker-head">
         <h3 id="template-title">{required ? "24-hour window closed — send an approved template" : "Send a WhatsApp template"}</h3>
         {onClose && (

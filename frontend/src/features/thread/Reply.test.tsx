@@ -91,7 +91,7 @@ describe("the composer replying to a message", () => {
 
   function Harness({ original }: { original: Message }) {
     const [replyTo, setReplyTo] = useState<Message | null>(original);
-    const c = conversation({ id: 42, contact: { id: 1, name: "Maria Gonzalez", username: "", phone_number: "+1", profile_picture_url: null, external_id: "1", is_trusted: false, attributes: {} } });
+    const c = conversation({ id: 42, contact: { id: 1, name: "Maria Gonzalez", username: "", phone_number: "+1", profile_picture_url: null, external_id: "1", platform_ids: {}, is_trusted: false, attributes: {} } });
     return (
       <>
         <button type="button" onClick={() => setReplyTo(original)}>
