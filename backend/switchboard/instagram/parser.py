@@ -5,7 +5,7 @@ The parser is `meta.messaging`'s, which Messenger shares: only the object differ
 whose media Meta forbids storing, so they are marked in `payload["story"]` —, shared posts (`share`) and reels
 (`reel`, `ig_reel`), the `like_heart`, unsends (`is_deleted` → MessageDeleted), `is_unsupported` content, echoes
 delivered under the `messages` field, and `read` (messaging_seen) naming a `mid` rather than a watermark. Timestamps
-may be seconds.
+may be seconds. Referrals (ads, ig.me links) become notices and the contact's `referral` attribute, as on Messenger.
 """
 
 from __future__ import annotations

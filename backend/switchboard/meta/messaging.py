@@ -9,9 +9,14 @@ database and replayed safely. Messenger (`object: page`) and Instagram (`object:
         "standby": [...same events, while another app of the handover protocol controls the thread...]}]}
 
 Decisions that matter downstream:
+- An event belongs to the business it was routed to only when the business is one of its two parties: the recipient
+  of what the customer sent, the sender of what the business sent. An event between other ids (a `recipient.id` that
+  is not the routed Page or Instagram account), or from the business to itself, gives nothing.
 - `is_echo: true` is a message the business sent (native inbox or our own send): sender and recipient are swapped, so
   the contact is the recipient. A business-sent message without the flag (sender == business id) is treated the same,
-  so it can never become an inbound customer message.
+  so it can never become an inbound customer message. The contact is never the business itself: it is whichever
+  party is not the business. An echo with nothing in it (no text, no attachment) is still passed on, so that the
+  service can match it to our own send (`metadata`, `mid`); unmatched, it adds nothing.
 - Attachments become `AttachmentRef`s only when there is a URL to fetch; URL-less ones (`like_heart`, `location`,
   `template`, `fallback` link shares) are described in `payload` instead. Unknown types keep their raw fragment in
   `payload["unsupported"]`.
@@ -19,12 +24,20 @@ Decisions that matter downstream:
   within about a day and Meta's policy forbids storing story media, so the media task can tell them apart.
 - Timestamps are milliseconds, or seconds in some newer events, as numbers or strings: decided by magnitude
   (`meta.timestamps`, the rule the WhatsApp parsers share).
-- Events the inbox has no use for (referrals, optins, handover notices, edits, unknown ones) give [] — even when
-  oddly shaped, because one bad ignored event must not make the whole delivery (up to 1,000 updates) fail.
+- Referrals (an ad, an m.me / ig.me link, the chat plugin: a `referral` event, or one inside a `postback` or a
+  `message`) and opt-ins (`optin`, recurring notification messages with their token and frequency among them) are
+  notices: a `system` message in the thread that says where the customer came from or what they opted in to, and
+  `contact_attributes` (`referral`, `optin`) for the contact. A referral beside a postback or a message comes first,
+  as its own notice (`referral.<mid>`); one on its own, or an opt-in, has an id made of its sender and time, so
+  Meta's retries stay one notice.
+- The like button (Messenger's thumbs-up sticker, in each of its sizes) is a sticker whose text is 👍.
+- Events the inbox has no use for (handover notices, edits, unknown ones) give [] — even when oddly shaped, because
+  one bad ignored event must not make the whole delivery (up to 1,000 updates) fail.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -60,6 +73,10 @@ _REACTION_EMOJI = {
 }
 
 LIKE_HEART_TEXT = "\u2764\ufe0f"
+
+# Messenger's like button: a sticker in three sizes. Shown as the thumbs-up it is, beside the sticker image.
+LIKE_STICKER_IDS = frozenset({"369239263222822", "369239343222814", "369239383222810"})
+LIKE_STICKER_TEXT = "\U0001f44d"
 
 _MEDIA_KINDS = {
     "image": MessageKind.IMAGE,
@@ -156,15 +173,25 @@ def parse_messaging_event(event: dict, *, business_id: str) -> list[InboundEvent
         handler = _parse_delivery
     elif "read" in event:
         handler = _parse_read
+    elif "referral" in event:
+        handler = _parse_referral
+    elif "optin" in event:
+        handler = _parse_optin
     else:
-        # referral, optin, account_linking, pass/take/request_thread_control, message_edit, policy_enforcement, …
+        # account_linking, pass/take/request_thread_control, message_edit, policy_enforcement, …
+        return []
+    if handler is _parse_optin and "sender" not in event:
+        # The checkbox plugin's opt-in names the person by `optin.user_ref` only, with no sender: nobody to answer.
         return []
     sender_id = _party_id(event, "sender")
     recipient_id = _party_id(event, "recipient")
     if sender_id is None or recipient_id is None:
         # Plugin guests are addressed by `user_ref`, not a PSID: there is no contact the inbox could answer.
         return []
-    return handler(event, _Parties(sender_id, recipient_id, str(business_id)))
+    parties = _Parties(sender_id, recipient_id, str(business_id))
+    if not parties.concern_the_business:
+        return []  # addressed to another Page / account, or the business to itself: not this inbox's conversation
+    return handler(event, parties)
 
 
 class _Parties:
@@ -176,15 +203,24 @@ class _Parties:
         self.business_id = business_id
 
     @property
+    def concern_the_business(self) -> bool:
+        """The business is one side of the event and a customer the other (always so without a business id)."""
+        if not self.business_id:
+            return True
+        return self.business_id in (self.sender_id, self.recipient_id) and self.sender_id != self.recipient_id
+
+    @property
     def sent_by_business(self) -> bool:
         return bool(self.business_id) and self.sender_id == self.business_id and self.recipient_id != self.business_id
 
-    def contact(self, *, business_sent: bool) -> ContactProfile:
-        return ContactProfile(external_id=self.recipient_id if business_sent else self.sender_id)
-
-    def counterpart(self) -> ContactProfile:
-        """The customer of an event that is not a message (receipts): whichever side is not the business."""
-        return self.contact(business_sent=self.sent_by_business)
+    def customer(self, *, echo: bool = False) -> ContactProfile:
+        """The contact of the event: whichever side is not the business (an echo's recipient, in the documented
+        shape); without a business id, the recipient of an echo and the sender of anything else."""
+        if self.business_id:
+            return ContactProfile(
+                external_id=self.recipient_id if self.sender_id == self.business_id else self.sender_id
+            )
+        return ContactProfile(external_id=self.recipient_id if echo else self.sender_id)
 
 
 def _parse_message(event: dict, parties: _Parties) -> list[InboundEvent]:
@@ -193,7 +229,7 @@ def _parse_message(event: dict, parties: _Parties) -> list[InboundEvent]:
         raise ValueError(f"'message' must be an object, not {_type_name(message)}.")
     mid = _required_str(message, "mid", "message")
     is_echo = message.get("is_echo") is True or parties.sent_by_business
-    contact = parties.contact(business_sent=is_echo)
+    contact = parties.customer(echo=is_echo)
     timestamp = _event_time(event)
     if message.get("is_deleted") is True:
         return [MessageDeleted(platform_message_id=mid, contact=contact, timestamp=timestamp, raw=event)]
@@ -232,6 +268,13 @@ def _parse_message(event: dict, parties: _Parties) -> list[InboundEvent]:
     if not text and fallback_texts:
         text = "\n".join(fallback_texts)
 
+    notices: list[InboundEvent] = []
+    if not is_echo:
+        # A click-to-Messenger / Instagram ad (or a link) the customer wrote from: said in the thread before it.
+        notice = _referral_notice(message.get("referral"), f"referral.{mid}", contact, timestamp, event)
+        if notice is not None:
+            notices.append(notice)
+
     media_kinds = [k for k in kinds if k not in (MessageKind.TEXT, MessageKind.UNSUPPORTED)]
     kind: str  # a MessageKind value
     if message.get("is_unsupported") is True:
@@ -248,6 +291,7 @@ def _parse_message(event: dict, parties: _Parties) -> list[InboundEvent]:
         kind = MessageKind.UNSUPPORTED  # unknown attachments only, or an empty message: still shown, never dropped
 
     return [
+        *notices,
         InboundMessage(
             platform_message_id=mid,
             contact=contact,
@@ -259,7 +303,7 @@ def _parse_message(event: dict, parties: _Parties) -> list[InboundEvent]:
             reply_to_platform_id=reply_to_mid,
             is_echo=is_echo,
             raw=event,
-        )
+        ),
     ]
 
 
@@ -304,6 +348,8 @@ def _read_attachment(
         kind = MessageKind.STICKER if sticker_id is not None else _MEDIA_KINDS[kind_name]
         if sticker_id is not None:
             payload["sticker_id"] = sticker_id
+            if sticker_id in LIKE_STICKER_IDS:
+                fallback_texts.append(LIKE_STICKER_TEXT)
         filename = _filename_from_url(url) if kind == MessageKind.DOCUMENT else ""
         refs.append(AttachmentRef(kind=kind, url=url, filename=filename))
         kinds.append(kind)
@@ -383,17 +429,160 @@ def _parse_postback(event: dict, parties: _Parties) -> list[InboundEvent]:
     payload: dict[str, Any] = {"postback": {"payload": postback.get("payload", ""), "title": title}}
     if "referral" in postback:
         payload["referral"] = postback["referral"]
+    contact = parties.customer()
+    # Get Started from an ad or a link (a new thread): where the customer came from, said before the tap.
+    notice = _referral_notice(postback.get("referral"), f"referral.{mid}", contact, timestamp, event)
     return [
+        *([notice] if notice is not None else []),
         InboundMessage(
             platform_message_id=mid,
-            contact=parties.contact(business_sent=False),
+            contact=contact,
             timestamp=timestamp,
             kind=MessageKind.INTERACTIVE,
             text=title,
             payload=payload,
             raw=event,
+        ),
+    ]
+
+
+def _parse_referral(event: dict, parties: _Parties) -> list[InboundEvent]:
+    """messaging_referrals: a customer who already has a thread came back through an ad, a link or the plugin."""
+    timestamp = _event_time(event)
+    mid = f"referral.{parties.sender_id}.{int(timestamp.timestamp() * 1000)}"
+    notice = _referral_notice(event["referral"], mid, parties.customer(), timestamp, event)
+    return [notice] if notice is not None else []
+
+
+def _parse_optin(event: dict, parties: _Parties) -> list[InboundEvent]:
+    """messaging_optins: the Send to Messenger plugin, a one-time notification request, or recurring notification
+    messages (opted in, stopped, resumed; the token to send them with and its frequency)."""
+    raw_optin = event["optin"]
+    if not isinstance(raw_optin, dict):
+        return []
+    timestamp = _event_time(event)
+    optin: dict[str, Any] = {}
+    for key, name in _OPTIN_FIELDS:
+        value = _text(raw_optin.get(key))
+        if value and name not in optin:
+            optin[name] = value
+    expiry = raw_optin.get("token_expiry_timestamp")
+    if expiry not in (None, ""):
+        with contextlib.suppress(ValueError):  # a content field: an odd expiry is left out, never a failure
+            optin["token_expires_at"] = parse_timestamp(expiry).isoformat()
+    optin["at"] = timestamp.isoformat()
+    return [
+        InboundMessage(
+            platform_message_id=f"optin.{parties.sender_id}.{int(timestamp.timestamp() * 1000)}",
+            contact=parties.customer(),
+            timestamp=timestamp,
+            kind=MessageKind.SYSTEM,
+            text=_optin_text(optin),
+            payload={"type": "optin", "optin": optin},
+            is_notice=True,
+            contact_attributes={"optin": optin},
+            raw=event,
         )
     ]
+
+
+# (Meta's field, the name it is kept under in the opt-in): the first that is present wins.
+_OPTIN_FIELDS = (
+    ("type", "type"),
+    ("ref", "ref"),
+    ("payload", "payload"),
+    ("title", "title"),
+    ("notification_messages_token", "token"),
+    ("one_time_notif_token", "token"),
+    ("notification_messages_frequency", "frequency"),
+    ("notification_messages_timezone", "timezone"),
+    ("notification_messages_status", "status"),
+    ("user_token_status", "token_status"),
+)
+_REFERRAL_FIELDS = ("source", "type", "ref", "ad_id", "referer_uri")
+
+
+def _referral_notice(
+    value: Any, mid: str, contact: ContactProfile, timestamp: datetime, event: dict
+) -> InboundMessage | None:
+    """The notice of a `referral` object (None when it is not one): its text says where the customer came from,
+    and the referral goes to the contact's attributes."""
+    if not isinstance(value, dict):
+        return None
+    referral: dict[str, Any] = {}
+    for key in _REFERRAL_FIELDS:
+        text = _id_or_none(value.get(key))
+        if text:
+            referral[key] = text
+    context = value.get("ads_context_data")
+    if isinstance(context, dict):
+        ad = {key: str(item) for key, item in context.items() if _id_or_none(item) or isinstance(item, float)}
+        if ad:
+            referral["ads_context_data"] = ad
+    product = value.get("product")
+    if isinstance(product, dict) and _id_or_none(product.get("id")):
+        referral["product_id"] = str(product["id"])
+    if not referral:
+        return None
+    referral["at"] = timestamp.isoformat()
+    return InboundMessage(
+        platform_message_id=mid,
+        contact=contact,
+        timestamp=timestamp,
+        kind=MessageKind.SYSTEM,
+        text=_referral_text(referral),
+        payload={"type": "referral", "referral": referral},
+        is_notice=True,
+        contact_attributes={"referral": referral},
+        raw=event,
+    )
+
+
+def _referral_text(referral: dict[str, Any]) -> str:
+    source = str(referral.get("source", "")).upper()
+    ad = referral.get("ads_context_data") or {}
+    if source == "ADS" or "ad_id" in referral:
+        text = "Came from an ad"
+        if ad.get("ad_title"):
+            text += f": \u201c{ad['ad_title']}\u201d"
+        if referral.get("ad_id"):
+            text += f" (ad {referral['ad_id']})"
+    elif "PLUGIN" in source:
+        text = "Came from the chat plugin"
+        if referral.get("referer_uri"):
+            text += f" on {referral['referer_uri']}"
+    elif "LINK" in source or "SHORT" in source:
+        text = "Came from a link"
+    elif source:
+        text = f"Came from {source.lower().replace('_', ' ')}"
+    else:
+        text = "Came from a referral"
+    if referral.get("ref"):
+        text += f" \u00b7 ref {referral['ref']}"
+    return text
+
+
+def _optin_text(optin: dict[str, Any]) -> str:
+    kind = optin.get("type", "")
+    if kind == "notification_messages":
+        status = optin.get("status", "")
+        if status == "STOP_NOTIFICATIONS":
+            text = "Stopped notification messages"
+        elif status == "RESUME_NOTIFICATIONS":
+            text = "Resumed notification messages"
+        elif optin.get("frequency"):
+            text = f"Opted in to {optin['frequency'].lower()} notification messages"
+        else:
+            text = "Opted in to notification messages"
+    elif kind == "one_time_notif_req":
+        text = "Asked to be notified once"
+    else:
+        text = "Opted in to messages"
+    if optin.get("title"):
+        text += f": {optin['title']}"
+    elif optin.get("ref") and kind not in ("notification_messages", "one_time_notif_req"):
+        text += f" \u00b7 ref {optin['ref']}"
+    return text
 
 
 def _parse_reaction(event: dict, parties: _Parties) -> list[InboundEvent]:
@@ -413,7 +602,7 @@ def _parse_reaction(event: dict, parties: _Parties) -> list[InboundEvent]:
     return [
         Reaction(
             target_platform_message_id=target,
-            contact=parties.contact(business_sent=from_business),
+            contact=parties.customer(),
             emoji=emoji,
             timestamp=_event_time(event),
             removed=removed,
@@ -435,7 +624,7 @@ def _parse_delivery(event: dict, parties: _Parties) -> list[InboundEvent]:
         raise ValueError(f"'delivery.mids' must be a list, not {_type_name(mids)}.")
     return [
         ReadReceipt(
-            contact=parties.counterpart(),
+            contact=parties.customer(),
             watermark=watermark,
             # The documented delivery example has no timestamp: the watermark is the best time there is.
             timestamp=_event_time(event, default=watermark),
@@ -455,7 +644,7 @@ def _parse_read(event: dict, parties: _Parties) -> list[InboundEvent]:
     mid = _text(read.get("mid"))
     return [
         ReadReceipt(
-            contact=parties.counterpart(),
+            contact=parties.customer(),
             # Instagram's messaging_seen names the last message seen (`mid`) instead of a watermark: the customer
             # opened the thread at `timestamp`, so everything sent before then was seen.
             watermark=watermark or timestamp,

@@ -182,12 +182,14 @@ class Seed:
 @dataclass(frozen=True)
 class Expect:
     """What one fixture leaves behind: the log's status and event count, and every Message row of the account
-    (seeded ones included, in their state after the delivery)."""
+    (seeded ones included, in their state after the delivery). `attributes` names contacts (by external id) whose
+    `Contact.attributes` must be exactly the given dict afterwards."""
 
     log: str
     events: int = 0
     messages: tuple[Stored, ...] = ()
     seed: tuple[Seed, ...] = ()
+    attributes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def check_webhook(poster: WebhookPoster, account: Any, app: str, fixture: str, expect: Expect) -> Delivery:
@@ -261,6 +263,9 @@ def assert_stored(delivery: Delivery, account: Any, expect: Expect) -> None:
 
     contacts = sorted(Contact.objects.filter(platform_account=account).values_list("external_id", flat=True))
     assert contacts == sorted({stored.contact for stored in expect.messages}), f"contacts stored: {contacts}"
+    for external_id, attributes in expect.attributes.items():
+        stored_attributes = Contact.objects.get(platform_account=account, external_id=external_id).attributes
+        assert stored_attributes == dict(attributes), f"{external_id} attributes: {stored_attributes}"
 
     created = sorted(d["platform_message_id"] for _, name, d in delivery.events if name == "message.created")
     updated = sorted(d["platform_message_id"] for _, name, d in delivery.events if name == "message.updated")

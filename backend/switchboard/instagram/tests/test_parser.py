@@ -243,8 +243,32 @@ def test_standby_events_are_parsed_like_messaging_events():
     assert message.text == "Hello from standby"
 
 
-def test_referral_gives_nothing():
-    assert parse(load("messaging_referral__ig_me")) == []
+def test_ig_me_referral_is_a_notice_for_the_contact():
+    notice = only_event("messaging_referral__ig_me")
+    assert isinstance(notice, InboundMessage)
+    assert (notice.kind, notice.is_notice, notice.text) == (
+        MessageKind.SYSTEM,
+        True,
+        "Came from a link · ref loft-campaign",
+    )
+    assert notice.contact_attributes["referral"]["source"] == "IGME_LINK"
+    assert notice.contact.external_id == IGSID
+
+
+def test_a_message_from_an_ad_comes_after_the_ad_notice():
+    notice, message = [event for _, event in parse(load("messages__referral_ad"))]
+    assert (notice.platform_message_id, notice.is_notice) == ("referral.aWdfIGFromAd0001", True)
+    assert notice.contact_attributes["referral"]["ads_context_data"]["ad_title"] == "Lofts in Old Montreal"
+    assert (message.platform_message_id, message.kind) == ("aWdfIGFromAd0001", MessageKind.TEXT)
+
+
+def test_an_empty_echo_is_passed_on_with_the_customer_as_contact():
+    ((_, echo),) = parse(load("messages__echo_empty"))
+    assert (echo.is_echo, echo.text, echo.attachments, echo.contact.external_id) == (True, "", (), IGSID)
+
+
+def test_a_message_to_another_account_gives_nothing():
+    assert parse(load("messages__other_recipient")) == []
 
 
 # --- the wrapper --------------------------------------------------------------------------------------------------

@@ -5,16 +5,42 @@ EXPECTED is written from the fixtures themselves (the Zulip way), not from the p
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
-from switchboard.inbox.models import Message
+from switchboard.inbox.models import Contact, Conversation, Message
 from switchboard.webhooks.testing import Attached, Expect, Seed, Stored, check_webhook, fixture_bytes, fixture_names
 
 IGSID = "1389246571038265"  # the customer most fixtures come from
 IGSID2 = "1520947368125573"  # the one who tapped an ice breaker
 CDN = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id="
 AT = "2024-11-21T12:00:00.456+00:00"  # 1732190400456 ms, the time of most fixtures
+T = 1732190400456
+
+
+def ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value // 1000, tz=UTC).replace(microsecond=(value % 1000) * 1000)
+
+
+# The referrals of messages__referral_ad.json and messaging_referral__ig_me.json, as they are kept.
+LOFT_AD = {
+    "ref": "loft-ad",
+    "ad_id": "120210000000000077",
+    "source": "ADS",
+    "type": "OPEN_THREAD",
+    "ads_context_data": {
+        "ad_title": "Lofts in Old Montreal",
+        "photo_url": "https://scontent.cdninstagram.com/v/t51.2885-15/ad-loft-77.jpg?oh=7",
+    },
+    "at": "2024-11-21T12:00:01.456000+00:00",
+}
+IG_ME_LINK = {
+    "ref": "loft-campaign",
+    "source": "IGME_LINK",
+    "type": "OPEN_THREAD",
+    "at": "2024-11-21T12:00:11.456000+00:00",
+}
 
 
 def received(mid: str, kind: str, **fields) -> Stored:
@@ -57,6 +83,8 @@ EXPECTED: dict[str, Expect] = {
         seed=(Seed("aWdfIGImage0001", IGSID, direction="inbound", status="received", kind="image", text="Kitchen"),),
         messages=(Stored("aWdfIGImage0001", "image", IGSID, is_deleted=True, payload={"deleted": True}),),
     ),
+    # An echo with nothing in it that is not one of ours: no message, and no contact (least of all the account).
+    "messages__echo_empty.json": Expect("ignored", events=1),
     "messages__echo.json": Expect(
         "processed",
         events=1,
@@ -135,6 +163,8 @@ EXPECTED: dict[str, Expect] = {
         events=1,
         messages=(received("aWdfIGHeart0001", "sticker", text="\u2764\ufe0f", payload={"like_heart": True}),),
     ),
+    # Addressed to another Instagram account than the one it was routed to: not this inbox's conversation.
+    "messages__other_recipient.json": Expect("ignored"),
     "messages__quick_reply.json": Expect(
         "processed",
         events=1,
@@ -146,6 +176,29 @@ EXPECTED: dict[str, Expect] = {
                 payload={"quick_reply": {"payload": "CONFIRM_VIEWING:listing-7"}},
             ),
         ),
+    ),
+    "messages__referral_ad.json": Expect(
+        # A click-to-Instagram-Direct ad: the ad is said in the thread before the customer's words.
+        "processed",
+        events=2,
+        messages=(
+            Stored(
+                "referral.aWdfIGFromAd0001",
+                "system",
+                IGSID,
+                at="2024-11-21T12:00:01.456+00:00",
+                text="Came from an ad: \u201cLofts in Old Montreal\u201d (ad 120210000000000077) \u00b7 ref loft-ad",
+                payload={"type": "referral", "referral": LOFT_AD},
+            ),
+            Stored(
+                "aWdfIGFromAd0001",
+                "text",
+                IGSID,
+                at="2024-11-21T12:00:01.456+00:00",
+                text="Is the loft in your ad still for rent?",
+            ),
+        ),
+        attributes={IGSID: {"referral": LOFT_AD}},
     ),
     "messages__reel.json": Expect(
         "processed",
@@ -275,7 +328,22 @@ EXPECTED: dict[str, Expect] = {
             ),
         ),
     ),
-    "messaging_referral__ig_me.json": Expect("ignored"),
+    "messaging_referral__ig_me.json": Expect(
+        # An ig.me link with a ref, into an existing thread.
+        "processed",
+        events=1,
+        messages=(
+            Stored(
+                "referral.1389246571038265.1732190411456",  # no mid: the sender and the time
+                "system",
+                IGSID,
+                at="2024-11-21T12:00:11.456+00:00",
+                text="Came from a link \u00b7 ref loft-campaign",
+                payload={"type": "referral", "referral": IG_ME_LINK},
+            ),
+        ),
+        attributes={IGSID: {"referral": IG_ME_LINK}},
+    ),
     "messaging_seen__read.json": Expect(
         # messaging_seen names the last message seen: it and everything before it was read.
         "processed",
@@ -325,3 +393,84 @@ def test_story_media_is_never_downloaded(poster, instagram_account, settings):
     attachment = Message.objects.get().attachments.get()
     assert attachment.status == "rejected" and "story" in attachment.error.lower()
     enqueue.assert_not_called()
+
+
+# --- unsend: the preview and the unread count follow ---------------------------------------------------------------
+
+
+def _text(mid: str, text: str, timestamp: int) -> bytes:
+    body = json.loads(fixture_bytes("instagram", "messages__text.json"))
+    event = body["entry"][0]["messaging"][0]
+    event["timestamp"] = timestamp
+    event["message"] = {"mid": mid, "text": text}
+    return json.dumps(body).encode()
+
+
+def _unsend(mid: str) -> bytes:
+    body = json.loads(fixture_bytes("instagram", "messages__deleted.json"))
+    body["entry"][0]["messaging"][0]["message"]["mid"] = mid
+    return json.dumps(body).encode()
+
+
+def _state() -> tuple[int, str]:
+    conversation = Conversation.objects.get()
+    return conversation.unread_count, conversation.last_message_preview
+
+
+def test_unsending_the_only_message_leaves_message_deleted_and_nothing_unread(poster, instagram_account):
+    poster.meta("instagram", fixture_bytes("instagram", "messages__text.json"))
+    assert _state() == (1, "Hola! \u00bfSigue disponible el loft? \U0001f60d")
+    delivery = poster.meta("instagram", _unsend(Message.objects.get().platform_message_id))
+    assert _state() == (0, "Message deleted")
+    [(_, _, conversation)] = [e for e in delivery.events if e[1] == "conversation.updated"]
+    assert (conversation["unread_count"], conversation["last_message_preview"]) == (0, "Message deleted")
+    assert Message.objects.get().is_read is True
+
+
+def test_unsending_the_last_message_shows_the_one_before_and_counts_only_it(poster, instagram_account):
+    poster.meta("instagram", _text("aWdfIG_first", "Is the loft still available?", T))
+    poster.meta("instagram", _text("aWdfIG_second", "My number is 514 555 0199", T + 1000))
+    assert _state() == (2, "My number is 514 555 0199")
+    poster.meta("instagram", _unsend("aWdfIG_second"))
+    assert _state() == (1, "Is the loft still available?")
+    # The thread keeps its place in the inbox: the last activity is still the unsent message's time.
+    assert Conversation.objects.get().last_message_at == ms(T + 1000)
+
+
+def test_unsending_an_older_message_keeps_the_newer_preview(poster, instagram_account):
+    poster.meta("instagram", _text("aWdfIG_first", "Is the loft still available?", T))
+    poster.meta("instagram", _text("aWdfIG_second", "Viewing on Saturday?", T + 1000))
+    poster.meta("instagram", _unsend("aWdfIG_first"))
+    assert _state() == (1, "Viewing on Saturday?")
+
+
+def test_unsending_skips_earlier_deleted_messages_for_the_preview(poster, instagram_account):
+    poster.meta("instagram", _text("aWdfIG_first", "Is the loft still available?", T))
+    poster.meta("instagram", _text("aWdfIG_second", "Oops, wrong chat", T + 1000))
+    poster.meta("instagram", _text("aWdfIG_third", "Sorry, ignore that", T + 2000))
+    poster.meta("instagram", _unsend("aWdfIG_second"))
+    poster.meta("instagram", _unsend("aWdfIG_third"))
+    assert _state() == (1, "Is the loft still available?")
+
+
+def test_unsending_a_message_already_read_changes_no_count(poster, instagram_account):
+    poster.meta("instagram", _text("aWdfIG_first", "Is the loft still available?", T))
+    poster.meta("instagram", _text("aWdfIG_second", "Viewing on Saturday?", T + 1000))
+    Message.objects.update(is_read=True)
+    Conversation.objects.update(unread_count=0)
+    poster.meta("instagram", _unsend("aWdfIG_second"))
+    assert _state() == (0, "Is the loft still available?")
+
+
+def test_a_retried_unsend_changes_nothing_more(poster, instagram_account):
+    poster.meta("instagram", _text("aWdfIG_first", "Is the loft still available?", T))
+    poster.meta("instagram", _text("aWdfIG_second", "Viewing on Saturday?", T + 1000))
+    poster.meta("instagram", _unsend("aWdfIG_second"))
+    again = poster.meta("instagram", _unsend("aWdfIG_second"))
+    assert again.log.status == "duplicate" and again.events == []
+    assert _state() == (1, "Is the loft still available?")
+
+
+def test_an_empty_echo_creates_no_conversation(poster, instagram_account):
+    poster.meta("instagram", fixture_bytes("instagram", "messages__echo_empty.json"))
+    assert (Conversation.objects.count(), Contact.objects.count()) == (0, 0)

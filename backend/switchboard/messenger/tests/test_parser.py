@@ -130,12 +130,18 @@ def test_sticker_sent_as_both_sticker_and_image_attachment_is_one_sticker():
     assert message.payload["sticker_id"] == "767226160478561"
 
 
-def test_like_button_is_a_sticker_image():
+def test_like_button_is_a_sticker_image_and_a_thumbs_up():
     message = only_message("messages__like_sticker")
     assert message.kind == MessageKind.STICKER
+    assert message.text == "👍"
     assert message.payload["sticker_id"] == "369239263222822"
     assert [a.kind for a in message.attachments] == [MessageKind.STICKER]
     assert message.attachments[0].url
+
+
+def test_like_button_in_its_larger_size_is_a_thumbs_up_too():
+    message = only_message("messages__like_sticker_large")
+    assert (message.kind, message.text, message.payload["sticker_id"]) == (MessageKind.STICKER, "👍", "369239343222814")
 
 
 def test_location_is_described_in_the_payload_without_an_attachment():
@@ -210,12 +216,37 @@ def test_postback_is_an_interactive_message_with_its_title_as_text():
 
 
 def test_postback_without_mid_gets_a_deterministic_id_and_second_timestamps_are_read():
-    message = only_message("messaging_postbacks__get_started")
+    notice, message = events_of("messaging_postbacks__get_started")
     assert message.timestamp == datetime(2024, 11, 21, 11, 0, 7, tzinfo=UTC)  # "1732186807": seconds, a string
     assert message.platform_message_id == f"postback.{PSID2}.1732186807000"
-    assert only_message("messaging_postbacks__get_started").platform_message_id == message.platform_message_id
+    assert events_of("messaging_postbacks__get_started")[1].platform_message_id == message.platform_message_id
     assert message.payload["postback"]["payload"] == "GET_STARTED"
     assert message.payload["referral"]["ref"] == "spring-campaign"
+    # The m.me link the thread was opened from: a notice of its own, before the tap.
+    assert (notice.platform_message_id, notice.kind) == (f"referral.postback.{PSID2}.1732186807000", MessageKind.SYSTEM)
+    assert notice.contact_attributes["referral"]["ref"] == "spring-campaign"
+
+
+def test_referral_is_a_notice_for_the_contact():
+    (notice,) = events_of("messaging_referrals__referral")
+    assert isinstance(notice, InboundMessage) and notice.is_notice
+    assert notice.platform_message_id == f"referral.{PSID}.1732186811123"
+    assert notice.contact_attributes["referral"]["ad_id"] == "6045246247433"
+
+
+def test_notification_messages_optin_keeps_the_token_and_frequency():
+    (notice,) = events_of("messaging_optins__notification_messages")
+    optin = notice.contact_attributes["optin"]
+    assert (optin["token"], optin["frequency"], optin["token_expires_at"]) == (
+        "7429183652019384756",
+        "WEEKLY",
+        "2025-05-20T11:00:20+00:00",
+    )
+
+
+@pytest.mark.parametrize("fixture", ["messaging_optins__checkbox_user_ref", "messages__other_recipient"])
+def test_events_nobody_here_can_answer_give_nothing(fixture):
+    assert parse(load(fixture)) == []
 
 
 # --- reactions ----------------------------------------------------------------------------------------------------
@@ -287,15 +318,16 @@ def test_batch_every_entry_and_every_event_is_parsed_in_order():
         (PAGE, "InboundMessage", "m_Batch0001"),
         (PAGE, "InboundMessage", "m_Batch0002"),
         (PAGE, "ReadReceipt", ""),
-        (PAGE, "Reaction", "m_Echo0001"),  # the referral beside it is ignored
+        (PAGE, "Reaction", "m_Echo0001"),
+        (PAGE, "InboundMessage", f"referral.{PSID}.1732186816623"),  # the m.me link beside it: a notice
         (PAGE, "InboundMessage", "m_Batch0003"),  # standby of the second entry
     ]
     contacts = [e.contact.external_id for _, e in parsed]
-    assert contacts == [PSID, PSID2, PSID, PSID, PSID2]
+    assert contacts == [PSID, PSID2, PSID, PSID, PSID, PSID2]
     assert parsed[1][1].attachments[0].kind == MessageKind.IMAGE
 
 
-@pytest.mark.parametrize("fixture", ["messaging_referrals__referral", "message_edits__edit", "unknown__event"])
+@pytest.mark.parametrize("fixture", ["message_edits__edit", "unknown__event"])
 def test_events_the_inbox_does_not_use_give_nothing(fixture):
     assert parse(load(fixture)) == []
 

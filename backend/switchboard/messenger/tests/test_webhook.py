@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from switchboard.inbox.models import Direction, Message, MessageStatus
+from switchboard.inbox.models import Contact, Conversation, Direction, Message, MessageStatus
 from switchboard.webhooks.models import WebhookLog
 from switchboard.webhooks.testing import (
     META_VERIFY_TOKEN,
@@ -31,14 +31,47 @@ def ours(mid: str, status: str = "sent", **changes) -> Stored:
     return Stored(mid, "text", MAYA, direction="outbound", status=status, **changes)
 
 
+def notice(mid: str, contact: str, at: str, text: str, **detail) -> Stored:
+    """A referral or opt-in notice: a system line in the thread, its detail in the payload under its type."""
+    ((name, value),) = detail.items()
+    return Stored(mid, "system", contact, at=at, text=text, payload={"type": name, name: value})
+
+
+# The ad of messages__referral_from_ad.json and messaging_referrals__ad_context.json.
+SPRING_AD = "120210000000000042"
+SPRING_AD_PHOTO = "https://scontent.xx.fbcdn.net/v/t45.1600-4/ad-loft-42.jpg?oh=5"
+# The notification messages opt-in of messaging_optins__*.json, as it is kept.
+WEEKLY_LISTINGS = {
+    "type": "notification_messages",
+    "payload": "NEW_LISTINGS:mile-end",
+    "title": "New listings in Mile End",
+    "token": "7429183652019384756",
+    "frequency": "WEEKLY",
+    "timezone": "America/Toronto",
+    "token_expires_at": "2025-05-20T11:00:20+00:00",  # "1747738820000": milliseconds
+}
+
+
 EXPECTED: dict[str, Expect] = {
     "batch__two_entries_several_events.json": Expect(
-        # Two entries; messaging and standby; a message, an image, a read, a reaction and an ignored referral.
+        # Two entries; messaging and standby; a message, an image, a read, a reaction and an m.me link referral.
         "processed",
-        events=5,
+        events=6,
         seed=(Seed("m_Echo0001", MAYA),),
         messages=(
             Stored("m_Batch0001", "text", MAYA, at="2024-11-21T11:00:14.123+00:00", text="First question"),
+            notice(
+                "referral.7281946350172634.1732186816623",  # no mid: the sender and the time
+                MAYA,
+                "2024-11-21T11:00:16.623+00:00",
+                "Came from a link \u00b7 ref newsletter-nov",
+                referral={
+                    "ref": "newsletter-nov",
+                    "source": "SHORTLINK",
+                    "type": "OPEN_THREAD",
+                    "at": "2024-11-21T11:00:16.623000+00:00",
+                },
+            ),
             Stored(
                 "m_Batch0002",
                 "image",
@@ -49,6 +82,17 @@ EXPECTED: dict[str, Expect] = {
             Stored("m_Batch0003", "text", JON, at="2024-11-21T11:00:17.123+00:00", text="Hello? Anyone there?"),
             ours("m_Echo0001", status="read", reactions=(("\U0001f44d", "contact"),)),
         ),
+        attributes={
+            MAYA: {
+                "referral": {
+                    "ref": "newsletter-nov",
+                    "source": "SHORTLINK",
+                    "type": "OPEN_THREAD",
+                    "at": "2024-11-21T11:00:16.623000+00:00",
+                }
+            },
+            JON: {},
+        },
     ),
     "message_deliveries__delivery.json": Expect(
         "processed",
@@ -56,6 +100,8 @@ EXPECTED: dict[str, Expect] = {
         seed=(Seed("m_Echo0001", MAYA), Seed("m_EchoTemplate0001", MAYA)),
         messages=(ours("m_Echo0001", status="delivered"), ours("m_EchoTemplate0001", status="delivered")),
     ),
+    # An echo with nothing in it, and no metadata of ours: no message, and no contact (least of all the Page).
+    "message_echoes__empty.json": Expect("ignored", events=1),
     "message_echoes__template.json": Expect(
         "processed",
         events=1,
@@ -88,7 +134,7 @@ EXPECTED: dict[str, Expect] = {
             ),
         ),
     ),
-    # Edits, referrals and unknown events are not stored (meta/messaging.py).
+    # Edits and unknown events are not stored (meta/messaging.py).
     "message_edits__edit.json": Expect("ignored"),
     "message_reactions__react.json": Expect(
         "processed",
@@ -206,7 +252,29 @@ EXPECTED: dict[str, Expect] = {
                         url="https://scontent.xx.fbcdn.net/v/t39.1997-6/851557_369239266556155_759568595_n.png?oh=1",
                     ),
                 ),
+                text="\U0001f44d",  # the like button: a thumbs-up as well as the sticker
                 payload={"sticker_id": "369239263222822"},
+            ),
+        ),
+    ),
+    "messages__like_sticker_large.json": Expect(
+        # The like button's larger size, as a `sticker` attachment: 👍 too.
+        "processed",
+        events=1,
+        messages=(
+            Stored(
+                "m_LikeLarge0001",
+                "sticker",
+                MAYA,
+                at="2024-11-21T11:00:00.123+00:00",
+                text="\U0001f44d",
+                attachments=(
+                    Attached(
+                        "sticker",
+                        url="https://scontent.xx.fbcdn.net/v/t39.1997-6/851587_369239346556147_162929011_n.png?oh=2",
+                    ),
+                ),
+                payload={"sticker_id": "369239343222814"},
             ),
         ),
     ),
@@ -231,6 +299,8 @@ EXPECTED: dict[str, Expect] = {
             ),
         ),
     ),
+    # Addressed to another Page than the one it was routed to: not this inbox's conversation.
+    "messages__other_recipient.json": Expect("ignored"),
     "messages__quick_reply.json": Expect(
         "processed",
         events=1,
@@ -260,6 +330,46 @@ EXPECTED: dict[str, Expect] = {
                 reply_to="m_OurProposal0001",
             ),
         ),
+    ),
+    "messages__referral_from_ad.json": Expect(
+        # A click-to-Messenger ad: the ad is said in the thread before the customer's first words.
+        "processed",
+        events=2,
+        messages=(
+            notice(
+                "referral.m_FromAd0001",
+                MAYA,
+                "2024-11-21T11:00:01.123+00:00",
+                f"Came from an ad: \u201cSpring lofts in Mile End\u201d (ad {SPRING_AD}) \u00b7 ref spring-lofts",
+                referral={
+                    "ref": "spring-lofts",
+                    "ad_id": SPRING_AD,
+                    "source": "ADS",
+                    "type": "OPEN_THREAD",
+                    "ads_context_data": {"ad_title": "Spring lofts in Mile End", "photo_url": SPRING_AD_PHOTO},
+                    "at": "2024-11-21T11:00:01.123000+00:00",
+                },
+            ),
+            Stored(
+                "m_FromAd0001",
+                "text",
+                MAYA,
+                at="2024-11-21T11:00:01.123+00:00",
+                text="Hi! Is the loft from your ad still available?",
+            ),
+        ),
+        attributes={
+            MAYA: {
+                "referral": {
+                    "ref": "spring-lofts",
+                    "ad_id": SPRING_AD,
+                    "source": "ADS",
+                    "type": "OPEN_THREAD",
+                    "ads_context_data": {"ad_title": "Spring lofts in Mile End", "photo_url": SPRING_AD_PHOTO},
+                    "at": "2024-11-21T11:00:01.123000+00:00",
+                }
+            }
+        },
     ),
     "messages__several_attachments.json": Expect(
         "processed",
@@ -338,6 +448,54 @@ EXPECTED: dict[str, Expect] = {
             ),
         ),
     ),
+    # The checkbox plugin names the person by a user_ref only: nobody to answer, nothing stored.
+    "messaging_optins__checkbox_user_ref.json": Expect("ignored"),
+    "messaging_optins__notification_messages.json": Expect(
+        "processed",
+        events=1,
+        messages=(
+            notice(
+                "optin.7281946350172634.1732186820000",
+                MAYA,
+                "2024-11-21T11:00:20+00:00",  # "1732186820": seconds, as a string
+                "Opted in to weekly notification messages: New listings in Mile End",
+                optin={**WEEKLY_LISTINGS, "token_status": "NOT_REFRESHED", "at": "2024-11-21T11:00:20+00:00"},
+            ),
+        ),
+        attributes={
+            MAYA: {"optin": {**WEEKLY_LISTINGS, "token_status": "NOT_REFRESHED", "at": "2024-11-21T11:00:20+00:00"}}
+        },
+    ),
+    "messaging_optins__notification_stop.json": Expect(
+        "processed",
+        events=1,
+        messages=(
+            notice(
+                "optin.7281946350172634.1732186830000",
+                MAYA,
+                "2024-11-21T11:00:30+00:00",
+                "Stopped notification messages: New listings in Mile End",
+                optin={**WEEKLY_LISTINGS, "status": "STOP_NOTIFICATIONS", "at": "2024-11-21T11:00:30+00:00"},
+            ),
+        ),
+        attributes={
+            MAYA: {"optin": {**WEEKLY_LISTINGS, "status": "STOP_NOTIFICATIONS", "at": "2024-11-21T11:00:30+00:00"}}
+        },
+    ),
+    "messaging_optins__send_to_messenger.json": Expect(
+        "processed",
+        events=1,
+        messages=(
+            notice(
+                "optin.7281946350172634.1732186825123",
+                MAYA,
+                "2024-11-21T11:00:25.123+00:00",
+                "Opted in to messages \u00b7 ref listing-42-page",
+                optin={"ref": "listing-42-page", "at": "2024-11-21T11:00:25.123000+00:00"},
+            ),
+        ),
+        attributes={MAYA: {"optin": {"ref": "listing-42-page", "at": "2024-11-21T11:00:25.123000+00:00"}}},
+    ),
     "messaging_postbacks__button.json": Expect(
         "processed",
         events=1,
@@ -353,9 +511,22 @@ EXPECTED: dict[str, Expect] = {
         ),
     ),
     "messaging_postbacks__get_started.json": Expect(
+        # Get Started from an m.me link (a new thread): the link is said before the tap.
         "processed",
-        events=1,
+        events=2,
         messages=(
+            notice(
+                "referral.postback.6930418275610493.1732186807000",
+                JON,
+                "2024-11-21T11:00:07+00:00",
+                "Came from a link \u00b7 ref spring-campaign",
+                referral={
+                    "ref": "spring-campaign",
+                    "source": "SHORTLINK",
+                    "type": "OPEN_THREAD",
+                    "at": "2024-11-21T11:00:07+00:00",
+                },
+            ),
             Stored(
                 # No mid (Get Started): one made of the sender and the time, so Meta's retries stay one message.
                 "postback.6930418275610493.1732186807000",
@@ -369,8 +540,105 @@ EXPECTED: dict[str, Expect] = {
                 },
             ),
         ),
+        attributes={
+            JON: {
+                "referral": {
+                    "ref": "spring-campaign",
+                    "source": "SHORTLINK",
+                    "type": "OPEN_THREAD",
+                    "at": "2024-11-21T11:00:07+00:00",
+                }
+            }
+        },
     ),
-    "messaging_referrals__referral.json": Expect("ignored"),
+    "messaging_referrals__ad_context.json": Expect(
+        "processed",
+        events=1,
+        messages=(
+            notice(
+                "referral.7281946350172634.1732186812123",
+                MAYA,
+                "2024-11-21T11:00:12.123+00:00",
+                f"Came from an ad: \u201cSpring lofts in Mile End\u201d (ad {SPRING_AD}) \u00b7 ref spring-lofts",
+                referral={
+                    "ref": "spring-lofts",
+                    "ad_id": SPRING_AD,
+                    "source": "ADS",
+                    "type": "OPEN_THREAD",
+                    "ads_context_data": {
+                        "ad_title": "Spring lofts in Mile End",
+                        "photo_url": SPRING_AD_PHOTO,
+                        "video_url": "https://scontent.xx.fbcdn.net/v/t15.5256-10/ad-loft-42-thumb.jpg?oh=6",
+                        "post_id": "109876543210987_998877665544332",
+                        "product_id": "5544332211",
+                    },
+                    "at": "2024-11-21T11:00:12.123000+00:00",
+                },
+            ),
+        ),
+    ),
+    "messaging_referrals__chat_plugin.json": Expect(
+        "processed",
+        events=1,
+        messages=(
+            notice(
+                "referral.7281946350172634.1732186813623",
+                MAYA,
+                "2024-11-21T11:00:13.623+00:00",
+                "Came from the chat plugin on https://www.example.com/listings/42-rue-sainte-catherine"
+                " \u00b7 ref site-listing-42",
+                referral={
+                    "ref": "site-listing-42",
+                    "source": "CUSTOMER_CHAT_PLUGIN",
+                    "type": "OPEN_THREAD",
+                    "referer_uri": "https://www.example.com/listings/42-rue-sainte-catherine",
+                    "at": "2024-11-21T11:00:13.623000+00:00",
+                },
+            ),
+        ),
+        attributes={
+            MAYA: {
+                "referral": {
+                    "ref": "site-listing-42",
+                    "source": "CUSTOMER_CHAT_PLUGIN",
+                    "type": "OPEN_THREAD",
+                    "referer_uri": "https://www.example.com/listings/42-rue-sainte-catherine",
+                    "at": "2024-11-21T11:00:13.623000+00:00",
+                }
+            }
+        },
+    ),
+    "messaging_referrals__referral.json": Expect(
+        # messaging_referrals: a customer with a thread came back through an ad.
+        "processed",
+        events=1,
+        messages=(
+            notice(
+                "referral.7281946350172634.1732186811123",
+                MAYA,
+                "2024-11-21T11:00:11.123+00:00",
+                "Came from an ad (ad 6045246247433) \u00b7 ref listing-42",
+                referral={
+                    "ref": "listing-42",
+                    "ad_id": "6045246247433",
+                    "source": "ADS",
+                    "type": "OPEN_THREAD",
+                    "at": "2024-11-21T11:00:11.123000+00:00",
+                },
+            ),
+        ),
+        attributes={
+            MAYA: {
+                "referral": {
+                    "ref": "listing-42",
+                    "ad_id": "6045246247433",
+                    "source": "ADS",
+                    "type": "OPEN_THREAD",
+                    "at": "2024-11-21T11:00:11.123000+00:00",
+                }
+            }
+        },
+    ),
     "standby__message.json": Expect(
         "processed",
         events=1,
@@ -392,7 +660,7 @@ def test_every_fixture_is_stored_as_expected(poster, messenger_account, name):
 def test_batch_delivery_stores_every_event(poster, messenger_account):
     body = fixture_bytes("messenger", "batch__two_entries_several_events.json")
     delivery = poster.meta("messenger", body)
-    assert delivery.log.event_count == 5 and Message.objects.count() == 3
+    assert delivery.log.event_count == 6 and Message.objects.count() == 4
 
 
 def test_echo_is_outbound_and_never_unread(poster, messenger_account):
@@ -442,3 +710,148 @@ def test_per_account_verify_token_override(client, webhook_settings, messenger_a
         {"hub.mode": "subscribe", "hub.challenge": "42", "hub.verify_token": "agency-own-token"},
     )
     assert ok.content == b"42"
+
+
+# --- referrals and opt-ins, beyond what their fixtures store ------------------------------------------------------
+
+
+def test_a_notice_is_read_counts_no_unread_and_opens_no_reply_window(poster, messenger_account):
+    poster.meta("messenger", fixture_bytes("messenger", "messaging_referrals__referral.json"))
+    notice = Message.objects.get()
+    conversation = notice.conversation
+    assert (notice.direction, notice.is_read) == (Direction.INBOUND, True)
+    assert (conversation.unread_count, conversation.last_inbound_at) == (0, None)
+    assert conversation.last_message_preview == "Came from an ad (ad 6045246247433) \u00b7 ref listing-42"
+
+
+def test_the_ad_is_said_before_the_first_message_which_alone_counts_as_unread(poster, messenger_account):
+    poster.meta("messenger", fixture_bytes("messenger", "messages__referral_from_ad.json"))
+    thread = list(Message.objects.order_by("timestamp", "id").values_list("kind", "is_read"))
+    assert thread == [("system", True), ("text", False)]
+    conversation = Conversation.objects.get()
+    assert conversation.unread_count == 1
+    assert conversation.last_message_preview == "Hi! Is the loft from your ad still available?"
+
+
+def test_a_referral_replaces_the_older_one_and_keeps_every_other_attribute(poster, messenger_account):
+    Contact.objects.create(
+        organization=messenger_account.organization,
+        platform_account=messenger_account,
+        platform=messenger_account.platform,
+        external_id=MAYA,
+        attributes={"budget": "1800", "bedrooms": 2, "referral": {"ref": "an-older-link", "source": "SHORTLINK"}},
+    )
+    poster.meta("messenger", fixture_bytes("messenger", "messaging_referrals__referral.json"))
+    assert Contact.objects.get().attributes == {
+        "budget": "1800",
+        "bedrooms": 2,
+        "referral": {
+            "ref": "listing-42",
+            "ad_id": "6045246247433",
+            "source": "ADS",
+            "type": "OPEN_THREAD",
+            "at": "2024-11-21T11:00:11.123000+00:00",
+        },
+    }
+
+
+def test_a_retried_referral_is_one_notice(poster, messenger_account):
+    body = fixture_bytes("messenger", "messaging_referrals__ad_context.json")
+    poster.meta("messenger", body)
+    again = poster.meta("messenger", body)
+    assert again.log.status == "duplicate" and Message.objects.count() == 1
+
+
+def test_the_referral_reaches_clients_on_the_conversation(poster, messenger_account, owner_client):
+    delivery = poster.meta("messenger", fixture_bytes("messenger", "messaging_referrals__ad_context.json"))
+    [item] = owner_client.get("/api/messages/conversations/").json()["results"]
+    referral = item["contact"]["attributes"]["referral"]
+    assert (referral["source"], referral["ad_id"], referral["ads_context_data"]["ad_title"]) == (
+        "ADS",
+        "120210000000000042",
+        "Spring lofts in Mile End",
+    )
+    assert item["last_message_preview"].startswith("Came from an ad: \u201cSpring lofts in Mile End\u201d")
+    [(_, _, created)] = [e for e in delivery.events if e[1] == "message.created"]
+    assert (created["kind"], created["text"]) == ("system", item["last_message_preview"])
+    [(_, _, updated)] = [e for e in delivery.events if e[1] == "conversation.updated"]
+    assert updated["contact"]["attributes"]["referral"]["ref"] == "spring-lofts"
+
+
+# --- echoes of our own sends ---------------------------------------------------------------------------------------
+
+
+def _our_queued_message(account, text: str = "Hi Maya, yes it is! When would you like to visit?") -> Message:
+    contact = Contact.objects.create(
+        organization=account.organization, platform_account=account, platform=account.platform, external_id=MAYA
+    )
+    conversation = Conversation.objects.create(
+        organization=account.organization, platform_account=account, platform=account.platform, contact=contact
+    )
+    return Message.objects.create(
+        organization=account.organization,
+        conversation=conversation,
+        platform_account=account,
+        direction=Direction.OUTBOUND,
+        kind="text",
+        text=text,
+        status=MessageStatus.SENDING,
+        is_read=True,
+        timestamp=conversation.last_message_at,
+    )
+
+
+def _echo(name: str, **message_fields) -> bytes:
+    body = json.loads(fixture_bytes("messenger", name))
+    body["entry"][0]["messaging"][0]["message"].update(message_fields)
+    return json.dumps(body).encode()
+
+
+def test_an_echo_naming_our_send_in_its_metadata_confirms_it(poster, messenger_account):
+    ours_ = _our_queued_message(messenger_account, text="a different text than the echo's")
+    delivery = poster.meta("messenger", _echo("message_echoes__text.json", metadata=f"switchboard:msg:{ours_.pk}"))
+    ours_.refresh_from_db()
+    assert (ours_.platform_message_id, ours_.status) == ("m_Echo0001", MessageStatus.SENT)
+    assert Message.objects.count() == 1 and delivery.event_names == ["message.updated"]
+
+
+def test_an_empty_echo_naming_our_send_confirms_it_and_adds_nothing(poster, messenger_account):
+    ours_ = _our_queued_message(messenger_account)
+    delivery = poster.meta("messenger", _echo("message_echoes__empty.json", metadata=f"switchboard:msg:{ours_.pk}"))
+    ours_.refresh_from_db()
+    assert (ours_.platform_message_id, ours_.status) == ("m_EchoEmpty0001", MessageStatus.SENT)
+    assert Message.objects.count() == 1 and Contact.objects.count() == 1
+    assert delivery.log.status == "processed"
+
+
+def test_an_echo_of_our_send_that_already_has_its_id_is_not_a_second_copy(poster, messenger_account):
+    ours_ = _our_queued_message(messenger_account)
+    Message.objects.filter(pk=ours_.pk).update(platform_message_id="m_FromTheSendApi", status=MessageStatus.SENT)
+    delivery = poster.meta("messenger", _echo("message_echoes__text.json", metadata=f"switchboard:msg:{ours_.pk}"))
+    assert list(Message.objects.values_list("platform_message_id", flat=True)) == ["m_FromTheSendApi"]
+    assert delivery.log.status == "duplicate"
+
+
+def test_an_echo_matches_our_send_by_its_mid(poster, messenger_account):
+    ours_ = _our_queued_message(messenger_account)
+    Message.objects.filter(pk=ours_.pk).update(platform_message_id="m_EchoEmpty0001")
+    poster.meta("messenger", fixture_bytes("messenger", "message_echoes__empty.json"))
+    ours_.refresh_from_db()
+    assert ours_.status == MessageStatus.SENT and Message.objects.count() == 1
+
+
+def test_metadata_naming_another_accounts_message_confirms_nothing(poster, messenger_account, make_account, make_org):
+    elsewhere = make_account(make_org("Other agency"), messenger_account.platform, external_id="555000111222333")
+    theirs = _our_queued_message(elsewhere)
+    poster.meta("messenger", _echo("message_echoes__empty.json", metadata=f"switchboard:msg:{theirs.pk}"))
+    theirs.refresh_from_db()
+    assert (theirs.platform_message_id, theirs.status) == (None, MessageStatus.SENDING)
+    assert Message.objects.filter(platform_account=messenger_account).count() == 0
+
+
+def test_an_empty_echo_does_not_match_our_media_send_by_its_empty_text(poster, messenger_account):
+    ours_ = _our_queued_message(messenger_account, text="")
+    poster.meta("messenger", fixture_bytes("messenger", "message_echoes__empty.json"))
+    ours_.refresh_from_db()
+    assert (ours_.platform_message_id, ours_.status) == (None, MessageStatus.SENDING)
+    assert Message.objects.count() == 1

@@ -127,15 +127,51 @@ def test_malformed_events_raise_value_error_with_a_clear_message(raw, message):
 @pytest.mark.parametrize(
     "raw",
     [
-        event(optin={"type": "notification_messages", "payload": "x", "notification_messages_token": "t"}),
-        event(referral={"ref": "x", "source": "SHORTLINK", "type": "OPEN_THREAD"}),
         event(pass_thread_control={"new_owner_app_id": "123", "metadata": ""}),
         {"brand_new": "shape"},  # an ignored event is ignored even when it lacks sender and recipient
         {"sender": {"user_ref": "plugin-guest"}, "recipient": {"id": PAGE}, "timestamp": TS, "message": {"mid": "m_1"}},
+        # The checkbox plugin's opt-in: a user_ref and no sender at all.
+        {"recipient": {"id": PAGE}, "timestamp": TS, "optin": {"ref": "x", "user_ref": "guest"}},
+        event(referral="not an object"),
+        event(referral={}),  # nothing in it to say where they came from
+        event(optin=["not", "an", "object"]),
     ],
 )
 def test_events_the_inbox_does_not_use_give_nothing(raw):
     assert parse_messaging_event(raw, business_id=PAGE) == []
+
+
+# --- whose event it is --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        event(recipient="110000000000001", message={"mid": "m_1", "text": "to another page"}),
+        event(sender="110000000000001", recipient=PSID, message={"mid": "m_1", "is_echo": True, "text": "x"}),
+        event(recipient="110000000000001", reaction={"mid": "m_9", "action": "react", "emoji": "👍"}),
+        event(recipient="110000000000001", read={"watermark": TS}),
+        event(recipient="110000000000001", referral={"ref": "x", "source": "ADS", "ad_id": "1"}),
+        event(sender=PAGE, recipient=PAGE, message={"mid": "m_1", "is_echo": True, "text": "the page to itself"}),
+    ],
+)
+def test_an_event_the_routed_business_is_not_a_party_of_gives_nothing(raw):
+    assert parse_messaging_event(raw, business_id=PAGE) == []
+
+
+def test_an_echo_whose_recipient_is_the_business_names_the_other_side_never_the_business():
+    parsed = parse_one(event(sender=PSID, recipient=PAGE, message={"mid": "m_1", "is_echo": True, "text": "odd"}))
+    assert parsed.is_echo is True
+    assert parsed.contact.external_id == PSID
+
+
+def test_an_echo_with_nothing_in_it_is_passed_on_for_matching_our_own_send():
+    parsed = parse_one(
+        event(sender=PAGE, recipient=PSID, message={"mid": "m_1", "is_echo": True, "metadata": "switchboard:msg:7"})
+    )
+    assert (parsed.is_echo, parsed.text, parsed.attachments) == (True, "", ())
+    assert parsed.payload == {"metadata": "switchboard:msg:7"}
+    assert parsed.contact.external_id == PSID
 
 
 # --- messages -----------------------------------------------------------------------------------------------------
@@ -205,7 +241,99 @@ def test_single_attachment_object_instead_of_a_list_is_accepted():
     assert len(parsed.attachments) == 1
 
 
-def test_message_level_sticker_id_only_makes_images_stickers():
+@pytest.mark.parametrize("sticker_id", [369239263222822, "369239343222814", 369239383222810])
+def test_the_like_button_in_each_size_is_a_thumbs_up_sticker(sticker_id):
+    sticker = {"type": "sticker", "payload": {"url": "https://scontent/like.png", "sticker_id": sticker_id}}
+    parsed = parse_one(event(message={"mid": "m_1", "attachments": [sticker]}))
+    assert (parsed.kind, parsed.text, parsed.payload["sticker_id"]) == (MessageKind.STICKER, "👍", str(sticker_id))
+    assert [a.kind for a in parsed.attachments] == [MessageKind.STICKER]
+
+
+def test_another_sticker_has_no_text():
+    sticker = {"type": "image", "payload": {"url": "https://scontent/cat.png", "sticker_id": 767226160478561}}
+    parsed = parse_one(event(message={"mid": "m_1", "attachments": [sticker]}))
+    assert (parsed.kind, parsed.text) == (MessageKind.STICKER, "")
+
+
+# --- referrals and opt-ins ----------------------------------------------------------------------------------------
+
+
+def test_a_referral_is_a_read_notice_with_the_referral_for_the_contact():
+    parsed = parse_one(event(referral={"ref": "spring", "source": "SHORTLINK", "type": "OPEN_THREAD"}))
+    assert isinstance(parsed, InboundMessage)
+    referral = {"ref": "spring", "source": "SHORTLINK", "type": "OPEN_THREAD", "at": "2024-11-21T11:00:00.123000+00:00"}
+    assert (parsed.platform_message_id, parsed.kind, parsed.is_notice) == (f"referral.{PSID}.{TS}", "system", True)
+    assert parsed.text == "Came from a link · ref spring"
+    assert parsed.payload == {"type": "referral", "referral": referral}
+    assert parsed.contact_attributes == {"referral": referral}
+    assert parsed.contact.external_id == PSID
+
+
+@pytest.mark.parametrize(
+    ("referral", "text"),
+    [
+        ({"source": "ADS", "ad_id": 6045246247433}, "Came from an ad (ad 6045246247433)"),
+        ({"source": "ADS", "ads_context_data": {"ad_title": "Lofts"}}, "Came from an ad: “Lofts”"),
+        ({"source": "CUSTOMER_CHAT_PLUGIN"}, "Came from the chat plugin"),
+        ({"source": "IGME-SOURCE-LINK", "ref": "bio"}, "Came from a link · ref bio"),
+        ({"source": "SOME_NEW_SOURCE"}, "Came from some new source"),
+        ({"ref": "only-a-ref"}, "Came from a referral · ref only-a-ref"),
+    ],
+)
+def test_a_referral_says_where_the_customer_came_from(referral, text):
+    assert parse_one(event(referral=referral)).text == text
+
+
+def test_a_referral_beside_a_postback_or_a_message_comes_first_as_its_own_notice():
+    referral = {"ref": "r", "source": "ADS", "ad_id": "42", "type": "OPEN_THREAD"}
+    for raw, mid in (
+        (event(postback={"mid": "m_P", "title": "Get Started", "payload": "GO", "referral": referral}), "m_P"),
+        (event(message={"mid": "m_M", "text": "hello", "referral": referral}), "m_M"),
+    ):
+        notice, tapped = parse_messaging_event(raw, business_id=PAGE)
+        assert (notice.platform_message_id, notice.kind, notice.is_notice) == (f"referral.{mid}", "system", True)
+        assert notice.contact_attributes["referral"]["ad_id"] == "42"
+        assert (tapped.platform_message_id, tapped.is_notice, tapped.contact_attributes) == (mid, False, {})
+
+
+def test_an_echo_carrying_a_referral_gives_no_notice():
+    raw = event(
+        sender=PAGE, recipient=PSID, message={"mid": "m_1", "is_echo": True, "text": "x", "referral": {"ref": "r"}}
+    )
+    assert [type(e).__name__ for e in parse_messaging_event(raw, business_id=PAGE)] == ["InboundMessage"]
+
+
+@pytest.mark.parametrize(
+    ("optin", "text"),
+    [
+        (
+            {"type": "notification_messages", "notification_messages_frequency": "DAILY"},
+            "Opted in to daily notification messages",
+        ),
+        (
+            {"type": "notification_messages", "notification_messages_status": "RESUME_NOTIFICATIONS", "title": "Deals"},
+            "Resumed notification messages: Deals",
+        ),
+        (
+            {"type": "one_time_notif_req", "one_time_notif_token": "t1", "title": "Price drop"},
+            "Asked to be notified once: Price drop",
+        ),
+        ({}, "Opted in to messages"),
+    ],
+)
+def test_an_optin_says_what_the_customer_opted_in_to(optin, text):
+    assert parse_one(event(optin=optin)).text == text
+
+
+def test_an_optin_keeps_its_token_and_an_odd_expiry_is_left_out():
+    parsed = parse_one(
+        event(optin={"type": "one_time_notif_req", "one_time_notif_token": "t1", "token_expiry_timestamp": "never"})
+    )
+    assert parsed.contact_attributes == {
+        "optin": {"type": "one_time_notif_req", "token": "t1", "at": "2024-11-21T11:00:00.123000+00:00"}
+    }
+    assert parsed.platform_message_id == f"optin.{PSID}.{TS}"
+
     raw = event(
         message={
             "mid": "m_1",
