@@ -55,6 +55,19 @@ class MetaWebhookAdapter:
                 f"The {self.signature_header} signature is wrong (checked against {whose}).", 403, signature=True
             )
 
+    def accounts_proven_by(self, delivery: Delivery) -> list[PlatformAccount]:
+        """The accounts a delivery whose body cannot be routed is proven for (the pipeline stores them as the log's
+        `verified_accounts`, so a replay after the fix processes their parts and no others). A valid signature
+        under META_APP_SECRET speaks for every active account of this platform that takes that secret, i.e. has none
+        of its own; an account with its own app secret is never proven by ours. Sandbox accounts have no
+        platform-wide secret: none."""
+        if self.provider != Provider.META or not settings.META_APP_SECRET:
+            return []
+        if not signature_is_valid(settings.META_APP_SECRET, delivery.body, delivery.header(self.signature_header)):
+            return []
+        accounts = PlatformAccount.objects.filter(platform=self.platform, provider=self.provider, is_active=True)
+        return [account for account in accounts.order_by("pk") if not account.webhook_secret]
+
     def sign_delivery(self, account: PlatformAccount, body: bytes, url: str) -> dict[str, str]:
         """The headers Meta would send with `body` for `account` (send_webhook_fixture)."""
         secret = self._secret_for(account)

@@ -19,6 +19,10 @@ class MessagingAdapter(MessagingOutboundMixin, MetaWebhookAdapter):
     webhook: MessagingWebhook
     # The Graph node messages are sent from and conversations listed on; empty: the account's own id (the Page).
     send_node: str = ""
+    # A delivery with a valid signature whose body (or one of whose events) cannot be parsed is acknowledged (200)
+    # and kept `failed` for a replay after the fix, instead of a 400 that Meta would retry with the same bytes for
+    # 36 hours (webhooks/pipeline.py); `accounts_proven_by` (MetaWebhookAdapter) names the accounts it is proven for.
+    acknowledge_unparseable = True
 
     def node(self, account: PlatformAccount) -> str:
         return self.send_node or super().node(account)

@@ -13,6 +13,13 @@ WEBHOOK_REFUSED_ACCOUNTS = Counter(
     "Accounts named in a delivery whose signature does not cover them (their parts are never processed).",
     ["platform"],
 )
+WEBHOOK_UNPARSEABLE = Counter(
+    "webhook_unparseable_total",
+    "Authentic deliveries that could not be parsed (a body that is not JSON, or an event that lacks a required "
+    "field): answered 200 and stored failed, for a replay after the fix. stage: body (nothing in it could be "
+    "routed) or event (some of its parts; the others were processed).",
+    ["platform", "stage"],
+)
 WEBHOOK_PROCESSING_SECONDS = Histogram(
     "webhook_processing_seconds",
     "Time from receiving a delivery to answering it.",

@@ -8,6 +8,12 @@ log (`refused_accounts`) — never processed, never broadcast. Which accounts a 
 (`verified_accounts`), and a replay processes those and no others: the signature itself is not stored.
 A delivery with no connected account is acknowledged (200, `ignored`) so the platform stops retrying; processing runs
 in one transaction per delivery.
+
+An authentic delivery that cannot be parsed (a valid signature on a body that is not JSON, or that lacks a field the
+parser needs) is refused 400 — unless its adapter sets `acknowledge_unparseable` (Messenger, Instagram): then it is
+answered 200 and stored `failed` with the reason, so the platform stops resending the same bytes and a replay after
+the fix processes it; `webhook_unparseable_total` counts them. Parts that parse are processed at once; a body that
+cannot be routed at all is kept for the accounts its signature proves (`adapter.accounts_proven_by`).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from switchboard.webhooks.metrics import (
     WEBHOOK_REFUSED_ACCOUNTS,
     WEBHOOK_REQUESTS,
     WEBHOOK_SIGNATURE_ERRORS,
+    WEBHOOK_UNPARSEABLE,
 )
 from switchboard.webhooks.models import WebhookLog, WebhookStatus
 
@@ -64,6 +71,20 @@ class DeliveryResult:
     status: str
     event_count: int
     error: str = ""
+    unparsed_parts: int = 0  # parts that could not be parsed (acknowledged adapters only; the rest was processed)
+
+
+class Unparseable(Exception):
+    """An authentic delivery whose body cannot be routed, from an adapter that acknowledges such deliveries: it is
+    stored `failed` for the accounts its signature proves, and answered 200."""
+
+    def __init__(self, reason: str, accounts: list[Any]) -> None:
+        super().__init__(reason)
+        self.accounts = accounts
+
+
+def acknowledges_unparseable(adapter: PlatformAdapter) -> bool:
+    return bool(getattr(adapter, "acknowledge_unparseable", False))
 
 
 def redact_headers(request: HttpRequest) -> dict[str, str]:
@@ -137,6 +158,18 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
     delivery = Delivery.from_request(request)
     try:
         authenticated = _authenticate(delivery, adapter)
+    except Unparseable as unparseable:
+        # Authentic, but nothing in it can be routed: kept for the accounts the signature proves, acknowledged so
+        # the platform does not resend the same bytes for days.
+        log = _start_log(
+            request, endpoint, ip, request.body, Authenticated([(a, None) for a in unparseable.accounts], [])
+        )
+        if len(unparseable.accounts) == 1:
+            log.account_id, log.organization_id = unparseable.accounts[0].pk, unparseable.accounts[0].organization_id
+        _finish_log(log, WebhookStatus.FAILED, error=str(unparseable), started=started)
+        WEBHOOK_UNPARSEABLE.labels(platform=endpoint, stage="body").inc()
+        logger.warning("webhook %s: authentic but unparseable, stored failed: %s", log.pk, unparseable)
+        return _count(endpoint, WebhookStatus.FAILED, started, _acknowledge(adapter, WebhookStatus.FAILED))
     except WebhookRejected as rejection:
         if rejection.signature:
             WEBHOOK_SIGNATURE_ERRORS.labels(platform=endpoint).inc()
@@ -171,9 +204,14 @@ def receive_webhook(request: HttpRequest, adapter: PlatformAdapter, endpoint: st
     result = process_routed(log, adapter, routed, started=started)
     if result.status == WebhookStatus.REJECTED:
         return _count(endpoint, result.status, started, _error(400, result.error))
+    if result.unparsed_parts:
+        WEBHOOK_UNPARSEABLE.labels(platform=endpoint, stage="event").inc()
+    return _count(endpoint, result.status, started, _acknowledge(adapter, result.status))
+
+
+def _acknowledge(adapter: PlatformAdapter, status: str) -> HttpResponse:
     acknowledgement = getattr(adapter, "acknowledgement", None)
-    response = acknowledgement() if acknowledgement else JsonResponse({"status": result.status})
-    return _count(endpoint, result.status, started, response)
+    return acknowledgement() if acknowledgement else JsonResponse({"status": status})
 
 
 def _authenticate(delivery: Delivery, adapter: PlatformAdapter) -> Authenticated:
@@ -213,14 +251,25 @@ def _route(delivery: Delivery, adapter: PlatformAdapter) -> list[tuple[Any, Any]
     400), so nobody learns anything about our parser without the secret."""
     try:
         payload = decode_body(delivery)
-    except WebhookRejected:
+    except WebhookRejected as rejection:
         adapter.verify(delivery, None)
+        _unparseable(delivery, adapter, f"Undecodable body: {rejection}")
         raise
     try:
         return adapter.route(delivery, payload)
     except ValueError as exc:
         adapter.verify(delivery, None)
+        _unparseable(delivery, adapter, f"Malformed payload: {exc}")
         raise WebhookRejected(f"Malformed payload: {exc}", 400) from exc
+
+
+def _unparseable(delivery: Delivery, adapter: PlatformAdapter, reason: str) -> None:
+    """Raise Unparseable for an adapter that acknowledges authentic unparseable deliveries (the signature was just
+    verified); return for the others, which refuse them 400."""
+    if not acknowledges_unparseable(adapter):
+        return
+    proven_by = getattr(adapter, "accounts_proven_by", None)
+    raise Unparseable(reason, list(proven_by(delivery)) if proven_by else [])
 
 
 def process_routed(
@@ -236,11 +285,23 @@ def process_routed(
             started=started,
         )
         return DeliveryResult(WebhookStatus.IGNORED, 0)
-    try:
-        parsed = [(account, adapter.parse(account, raw_event)) for account, raw_event in routed]
-    except (ValueError, KeyError, TypeError) as exc:
-        _finish_log(log, WebhookStatus.REJECTED, error=f"Malformed payload: {exc}", started=started)
-        return DeliveryResult(WebhookStatus.REJECTED, 0, f"Malformed payload: {exc}")
+    parsed: list[tuple[Any, list[Any]]] = []
+    unparsed: list[str] = []
+    for account, raw_event in routed:
+        try:
+            parsed.append((account, adapter.parse(account, raw_event)))
+        except (ValueError, KeyError, TypeError) as exc:
+            if not acknowledges_unparseable(adapter):
+                _finish_log(log, WebhookStatus.REJECTED, error=f"Malformed payload: {exc}", started=started)
+                return DeliveryResult(WebhookStatus.REJECTED, 0, f"Malformed payload: {exc}")
+            unparsed.append(str(exc))
+    # An acknowledged adapter's parts that parse are processed now; the delivery stays failed for the others.
+    unparsed_error = (
+        f"Malformed payload: {unparsed[0]} ({len(unparsed)} of {len(routed)} parts could not be parsed; "
+        "the others were processed)"
+        if unparsed
+        else ""
+    )
 
     first = routed[0][0]
     log.account_id, log.organization_id = first.pk, first.organization_id
@@ -254,13 +315,15 @@ def process_routed(
             for service in services.values():
                 service.flush()
             # The log's final state commits with the messages: one commit (one fsync) less per delivery.
-            status = _delivery_status(outcomes)
-            _finish_log(log, status, event_count=len(outcomes), started=started)
+            status = WebhookStatus.FAILED if unparsed else _delivery_status(outcomes)
+            _finish_log(log, status, event_count=len(outcomes), error=unparsed_error, started=started)
     except Exception as exc:
         logger.exception("webhook %s failed", log.pk)
         _finish_log(log, WebhookStatus.FAILED, error=f"{type(exc).__name__}: {exc}", started=started)
-        return DeliveryResult(WebhookStatus.FAILED, 0, str(exc))
-    return DeliveryResult(status, len(outcomes))
+        return DeliveryResult(WebhookStatus.FAILED, 0, str(exc), unparsed_parts=len(unparsed))
+    if unparsed:
+        logger.warning("webhook %s: %s", log.pk, unparsed_error)
+    return DeliveryResult(status, len(outcomes), unparsed_error, unparsed_parts=len(unparsed))
 
 
 def _delivery_status(outcomes: list[Outcome]) -> str:

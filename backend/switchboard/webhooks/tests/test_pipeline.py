@@ -13,6 +13,7 @@ from django.test import Client
 from prometheus_client import REGISTRY
 
 from switchboard.inbox.models import Message
+from switchboard.meta import messaging
 from switchboard.webhooks.models import WebhookLog, WebhookStatus
 from switchboard.webhooks.testing import fixture_bytes, meta_signature
 
@@ -56,21 +57,116 @@ def test_account_secret_override_verifies(poster, messenger_account, settings):
     assert delivery.response.status_code == 200 and Message.objects.count() == 1
 
 
-def test_malformed_json_with_a_valid_signature_is_400(poster, messenger_account):
+# --- authentic but unparseable: acknowledged, kept failed, replayable, counted ----------------------------------------
+
+
+def unparseable(stage: str, platform: str = "messenger") -> float:
+    return REGISTRY.get_sample_value("webhook_unparseable_total", {"platform": platform, "stage": stage}) or 0.0
+
+
+def test_a_body_that_is_not_json_with_a_valid_signature_is_acknowledged_and_kept_failed(poster, messenger_account):
+    before = unparseable("body")
     delivery = poster.meta("messenger", b'{"object": "page", "entry": [')
-    assert delivery.response.status_code == 400
-    assert delivery.response.json()["code"] == "malformed"
-    assert delivery.log.status == WebhookStatus.REJECTED
+    # 200: Meta would otherwise resend the same bytes for 36 hours.
+    assert (delivery.response.status_code, delivery.response.json()) == (200, {"status": "failed"})
+    log = delivery.log
+    assert log.status == WebhookStatus.FAILED and log.error.startswith("Undecodable body: ")
+    # The accounts our app secret speaks for: a replay after the fix processes their parts.
+    assert log.verified_accounts == [messenger_account.pk]
+    assert unparseable("body") - before == 1
+    assert Message.objects.count() == 0
+
+
+def test_an_unparseable_body_is_not_proven_for_an_account_with_its_own_app_secret(
+    poster, messenger_account, make_account, org
+):
+    own_app = make_account(org, messenger_account.platform, external_id="555000111222333", webhook_secret="own-app")
+    delivery = poster.meta("messenger", b"{not json")
+    assert delivery.response.status_code == 200
+    assert delivery.log.verified_accounts == [messenger_account.pk]
+    assert own_app.pk not in delivery.log.verified_accounts
 
 
 def test_malformed_json_with_a_wrong_signature_is_403_first(poster, messenger_account):
     delivery = poster.meta("messenger", b"{not json", secret="wrong")
     assert delivery.response.status_code == 403
+    assert delivery.log.status == WebhookStatus.REJECTED
 
 
-def test_wrong_object_is_400(poster, messenger_account):
+def test_an_unsigned_malformed_body_is_still_refused(poster, messenger_account):
+    delivery = poster.post("messenger", b'{"object": "page"}', "application/json")
+    assert delivery.response.status_code == 403 and delivery.log.status == WebhookStatus.REJECTED
+
+
+def test_wrong_object_with_a_valid_signature_is_kept_failed(poster, messenger_account):
     delivery = poster.meta("messenger", json.dumps({"object": "instagram", "entry": []}).encode())
+    assert delivery.response.status_code == 200
+    assert delivery.log.status == WebhookStatus.FAILED and "Messenger" in delivery.log.error
+
+
+def test_a_body_that_cannot_be_routed_is_replayed_after_the_fix(poster, messenger_account):
+    raw = json.loads(body())
+    del raw["entry"][0]["id"]  # the page id: nothing can be routed without it
+    delivery = poster.meta("messenger", json.dumps(raw).encode())
+    log = delivery.log
+    assert (delivery.response.status_code, log.status) == (200, WebhookStatus.FAILED)
+    assert "has messaging events but no 'id'" in log.error
+    call_command("replay_webhooks", "--status", "failed")
+    log.refresh_from_db()
+    assert (log.status, log.attempts) == (WebhookStatus.FAILED, 2)  # not fixed yet: still failed, still kept
+
+    original = messaging.iter_messaging
+
+    def fixed(payload):  # the fix: an entry without its id is the Page the account is
+        for entry in payload["entry"]:
+            entry.setdefault("id", messenger_account.external_id)
+        return original(payload)
+
+    with mock.patch("switchboard.meta.messaging_adapter.iter_messaging", fixed):
+        call_command("replay_webhooks", "--status", "failed")
+    log.refresh_from_db()
+    assert (log.status, log.event_count, log.error) == (WebhookStatus.PROCESSED, 1, "")
+    assert Message.objects.count() == 1
+
+
+def test_an_event_that_lacks_a_required_field_fails_alone_and_is_replayed_after_the_fix(poster, messenger_account):
+    raw = json.loads(body())
+    good = raw["entry"][0]["messaging"][0]
+    bad = json.loads(json.dumps(good))
+    bad["message"] = {"text": "a message without its mid"}
+    raw["entry"][0]["messaging"].append(bad)
+    before = unparseable("event")
+    delivery = poster.meta("messenger", json.dumps(raw).encode())
+    log = delivery.log
+    assert (delivery.response.status_code, delivery.response.json()) == (200, {"status": "failed"})
+    # The part that parses is stored at once; the delivery stays failed for the other.
+    assert Message.objects.count() == 1 and "message.created" in delivery.event_names
+    assert (log.status, log.event_count, log.verified_accounts) == (WebhookStatus.FAILED, 1, [messenger_account.pk])
+    assert log.error == (
+        "Malformed payload: 'message.mid' is missing. (1 of 2 parts could not be parsed; the others were processed)"
+    )
+    assert unparseable("event") - before == 1
+
+    def fixed(raw_event, *, business_id):
+        message = raw_event.get("message", {})
+        if "mid" not in message:
+            raw_event = {**raw_event, "message": {**message, "mid": "m_GivenByTheFix"}}
+        return messaging.parse_messaging_event(raw_event, business_id=business_id)
+
+    with mock.patch("switchboard.meta.messaging_adapter.parse_messaging_event", fixed):
+        call_command("replay_webhooks", "--status", "failed")
+    log.refresh_from_db()
+    assert (log.status, log.error) == (WebhookStatus.PROCESSED, "")
+    assert sorted(Message.objects.values_list("text", flat=True)) == [
+        "Bonjour ! Is the 2-bedroom on Rue Sainte-Catherine still available? \U0001f3e0",
+        "a message without its mid",
+    ]
+
+
+def test_an_endpoint_that_does_not_acknowledge_unparseable_deliveries_still_answers_400(poster, wa_cloud_account):
+    delivery = poster.meta("whatsapp", b"{not json")
     assert delivery.response.status_code == 400
+    assert delivery.log.status == WebhookStatus.REJECTED
 
 
 def test_oversize_body_is_413(poster, messenger_account, settings):
