@@ -254,17 +254,19 @@ def platform_account_create(
 
 def platform_account_update(*, account: PlatformAccount, by: User | None, **changes: Any) -> PlatformAccount:
     """Change what the caller passes. `credentials` merges into the stored ones: a key with a value replaces it, a
-    key with null (or "") removes it. New credentials clear `needs_reconnect` (unless it is passed) and `last_error`.
-    Platform and provider are fixed once connected (connect a new account instead)."""
+    key with null (or "") removes it. Credentials given — new ones, or the same ones saved again (a reconnect after
+    the owner fixed them at the platform's side) — that pass validation clear `needs_reconnect` (unless it is passed)
+    and `last_error`. Platform and provider are fixed once connected (connect a new account instead)."""
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     credentials = dict(account.credentials or {})
-    credentials_changed = False
+    credentials_changed = credentials_given = False
     if "credentials" in changes:
         incoming = changes.pop("credentials")
         if not isinstance(incoming, Mapping):
             raise ValidationError({"credentials": ["Must be an object of credential names to values."]})
+        credentials_given = any(value not in (None, "") for value in incoming.values())
         for key, value in incoming.items():
             if value in (None, ""):
                 credentials_changed |= credentials.pop(key, None) is not None
@@ -289,6 +291,8 @@ def platform_account_update(*, account: PlatformAccount, by: User | None, **chan
     account.settings = dict(settings or {})
     if credentials_changed:
         account.credentials = credentials
+    if credentials_changed or credentials_given:
+        # Validated above: whether or not they differ from the stored ones, they are the credentials to use now.
         account.needs_reconnect = changes.get("needs_reconnect", False)
         account.last_error = ""
     _save(account, creating=False)

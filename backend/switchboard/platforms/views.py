@@ -72,8 +72,9 @@ class PlatformAccountFilter(FilterSet):
     partial_update=extend_schema(
         summary="Change an account",
         description=(
-            "Owners and admins. `credentials` merge into the stored ones (null removes a key); new credentials "
-            "clear `needs_reconnect`. Platform and provider cannot change."
+            "Owners and admins. `credentials` merge into the stored ones (null removes a key); credentials given "
+            "— new ones, or the same ones saved again — clear `needs_reconnect` and `last_error` once they pass "
+            "validation. Platform and provider cannot change."
         ),
         request=PlatformAccountUpdateSerializer,
         responses=PlatformAccountSerializer,
