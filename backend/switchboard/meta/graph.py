@@ -4,7 +4,9 @@
 * Every call carries the account's bearer token (never in the query string, where it would reach access logs).
 * Meta's JSON error envelope `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id", ...}}` becomes
   a `GraphError` that says whether retrying can help (`transient`) and whether the account must be reconnected
-  (`needs_reconnect`, code 190 and friends). Sending messages extends this client in the outbound issue.
+  (`needs_reconnect`, code 190 and friends), and keeps the answer's `Retry-After` (`retry_after`, seconds) so the
+  send's next attempt never comes sooner. The transient codes are one table, `TRANSIENT_CODE_TITLES`, which
+  docs/outbound.md shows.
 * Media: `media_get(media_id)` looks up a WhatsApp media object (its short-lived `url`, `mime_type`, `sha256`,
   `file_size`); `media_download(url)` fetches that URL with the same bearer through the SSRF-safe fetcher of
   `inbox.media` (allow list, address checks on every redirect hop, size limit while streaming).
@@ -18,15 +20,39 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from switchboard.common.http import retry_after_seconds
 from switchboard.inbox.media import Fetched, media_fetch
 
-# Codes Meta documents as "try again later": API / app / user / page rate limits, temporary outages, and the
-# WhatsApp Cloud throughput and service errors.
-TRANSIENT_CODES = frozenset(
-    {1, 2, 4, 17, 32, 341, 613}
-    | set(range(80000, 80015))  # business-use-case rate limits (pages, Instagram, WhatsApp Business accounts)
-    | {130429, 131000, 131016, 131056, 133004}
-)
+# Codes Meta documents as "try again later" — the one table of transient Graph codes. The code reads it and
+# docs/outbound.md shows it (meta/tests/test_transient_table.py fails when the two differ): code → Meta's title.
+# Not here, on purpose: 368 ("temporarily blocked for policies violations": a block of hours or days, which a
+# backoff of seconds cannot outlast — the message fails at once with a sentence saying so, and the agent retries
+# later) and 133005 (a two-step verification PIN mismatch: a registration error, wrong until someone fixes it).
+TRANSIENT_CODE_TITLES: dict[int, str] = {
+    1: "API Unknown: possibly a temporary issue due to downtime",
+    2: "API Service: temporary issue due to downtime",
+    4: "API Too Many Calls: application rate limit",
+    17: "API User Too Many Calls: user rate limit",
+    32: "Page-level rate limit",
+    341: "Application limit reached",
+    613: "Calls to this API have exceeded the rate limit",
+    80001: "Business use case rate limit: Pages",
+    80002: "Business use case rate limit: Instagram",
+    80003: "Business use case rate limit: Custom Audience",
+    80004: "Business use case rate limit: Ads management",
+    80005: "Business use case rate limit: LeadGen",
+    80006: "Business use case rate limit: Messenger",
+    80007: "Rate limit: WhatsApp Business Account",
+    80008: "Business use case rate limit: WhatsApp Business Management",
+    80009: "Business use case rate limit: Catalog Management",
+    80014: "Business use case rate limit: Catalog Batch",
+    130429: "Rate limit hit: Cloud API message throughput",
+    131000: "Something went wrong (unknown error, try again)",
+    131016: "Service unavailable",
+    131056: "Pair rate limit hit: too many messages to the same number",
+    133004: "Server temporarily unavailable",
+}
+TRANSIENT_CODES = frozenset(TRANSIENT_CODE_TITLES)
 # The token is invalid, expired, or lost its permissions: no retry helps, the account must be reconnected.
 RECONNECT_CODES = frozenset({102, 190, 463, 467})
 DEFAULT_TIMEOUT = (5, 30)  # (connect, read) seconds
@@ -46,6 +72,7 @@ class GraphError(Exception):
         fbtrace_id: str = "",
         transient: bool = False,
         needs_reconnect: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -56,6 +83,7 @@ class GraphError(Exception):
         self.fbtrace_id = fbtrace_id
         self.transient = transient
         self.needs_reconnect = needs_reconnect
+        self.retry_after = retry_after  # seconds, from the answer's Retry-After header: never retry sooner
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -69,8 +97,10 @@ class GraphError(Exception):
 
     @classmethod
     def from_response(cls, response: requests.Response) -> GraphError:
-        """Parse Meta's envelope; a body that is not the envelope (a proxy's HTML 502) still classifies by status."""
+        """Parse Meta's envelope; a body that is not the envelope (a proxy's HTML 502) still classifies by status.
+        A `Retry-After` header (seconds) is kept, whatever the body: the send's next attempt waits at least that."""
         status = response.status_code
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         try:
             body = response.json()
         except ValueError:
@@ -81,6 +111,7 @@ class GraphError(Exception):
                 f"Graph API answered HTTP {status}",
                 status=status,
                 transient=status >= 500 or status in (408, 429),
+                retry_after=retry_after,
             )
         code = _as_int(error.get("code"))
         subcode = _as_int(error.get("error_subcode"))
@@ -97,6 +128,7 @@ class GraphError(Exception):
             fbtrace_id=str(error.get("fbtrace_id") or ""),
             transient=transient,
             needs_reconnect=needs_reconnect,
+            retry_after=retry_after,
         )
 
 

@@ -1,7 +1,8 @@
 """Sending through the Graph API: the Messenger / Instagram Send API and the WhatsApp Cloud API messages endpoint.
 
 * `classify(exc)` turns a `GraphError` (meta/graph.py) into a `SendResult`: transient (timeouts, 5xx, 429 and the
-  throttling codes 130429, 80007, 4, 2, …) is retried by the outbound task with backoff; anything else is permanent,
+  codes of graph.py's one table, TRANSIENT_CODE_TITLES: 130429, 80007, 4, 2, …) is retried by the outbound task with
+  backoff, never sooner than the answer's Retry-After (`retry_after`); anything else is permanent,
   with a sentence an agent understands; 190 (and the other token codes) also marks the account for reconnection.
   The sentence never quotes the exception or Meta's own message (library and vendor wording such as
   "HTTPSConnectionPool(host=…): Max retries exceeded" or "(#100) Param … must be …" mean nothing to an agent): that
@@ -54,6 +55,8 @@ SENTENCES: dict[int, str] = {
     10: "The connected account lacks the permission to send this message.",
     200: "The connected account lacks the permission to send this message.",
     551: "This person is not available to receive messages right now.",
+    # Meta's "temporarily blocked for policies violations": hours or days, longer than any retry of ours waits.
+    368: "Meta has temporarily blocked this account from sending because of a policy violation; try again later.",
     190: "The account's access token expired or was revoked: reconnect the account.",
     102: "The account's session expired: reconnect the account.",
     463: "The account's access token expired: reconnect the account.",
@@ -100,7 +103,7 @@ def classify(exc: GraphError) -> SendResult:
         sentence,
         transient=transient,
         needs_reconnect=needs_reconnect,
-        retry_after=getattr(exc, "retry_after", None),
+        retry_after=exc.retry_after,
         detail=f"Graph API: {exc}",
     )
 

@@ -7,12 +7,20 @@ The path (docs/outbound.md):
    only → `SendRefused(outside_customer_service_window)`; Messenger / Instagram: 7 days) — then stores the message
    (outbound, `queued`, `sent_by` the agent) and, after the commit, broadcasts `message.created` and enqueues
    `send_message_task` (without a worker, on a thread of inbox/inprocess.py: never inside the agent's request).
-2. The task calls `message_deliver`: claim the row (`queued → sending`), wait for a slot of the account's rate limit
-   (shared by every worker through the cache), call `adapter.send(message)`, and record the answer:
+2. The task calls `message_deliver`: wait its turn in the conversation (below), claim the row (`queued → sending`),
+   wait for a slot of the account's rate limit (shared by every worker through the cache), call
+   `adapter.send(message)`, and record the answer:
    `sent` with the platform's message id; a transient error puts it back to `queued` for a retry with backoff
    (1 s, 2 s, 4 s … at most SEND_MAX_ATTEMPTS tries); a permanent one ends it `failed` with the vendor's code and a
    sentence an agent understands (`error_message`); the technical detail (exception text, the vendor's answer) goes
    to the log and `error_detail`, never into the sentence. Each change is broadcast as `message.updated`.
+   **Order:** the messages of one conversation leave in the order they were queued (their ids), whatever the
+   workers and the rate limit do: a send goes only when no older outbound message of its conversation is still
+   `queued` or `sending`; otherwise its task looks again a little later, and the older message's end (sent or
+   failed) hands over to the next at once. A failed message never blocks the ones after it; an older message that
+   looks abandoned (`sending` for STALE_SENDING — a worker died mid-send —, or `queued` for ORDER_STALE_QUEUED — its
+   task was lost) has its task queued again and still goes first; after ORDER_MAX_WAIT a send goes anyway. Different
+   conversations interleave freely.
 3. `message_retry` sends a failed message again: the same row goes back through `queued → sent`.
    Idempotent sends: a send may carry a client key (the `Idempotency-Key` header); the key is stored on the
    message, unique per organization (the constraint `message_unique_client_key` is the truth, so two racing
@@ -35,10 +43,11 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -72,6 +81,18 @@ MAX_RETRY_COUNTDOWN = 300.0  # never wait longer than this for one retry, whatev
 # A message left `sending` this long was claimed by a worker that died mid-send: it may be claimed again.
 STALE_SENDING = timedelta(minutes=5)
 RATE_LIMIT_MAX_WAIT = 60.0
+# Order within a conversation (see `message_deliver`). A send whose older messages are still queued or sending waits
+# and looks again after ORDER_POLL_MIN … ORDER_POLL_MAX seconds (a quarter of how long it has waited), unless the
+# older message's own end hands over to it first.
+ORDER_POLL_MIN = 0.5
+ORDER_POLL_MAX = 5.0
+# An older message left `queued` this long lost its task (a retry's countdown is at most MAX_RETRY_COUNTDOWN, its
+# rate-limit wait RATE_LIMIT_MAX_WAIT): a waiting send queues its task again — it still goes first.
+ORDER_STALE_QUEUED = timedelta(minutes=10)
+# The last resort: a send that has waited this long for older messages goes anyway (logged), so no fault upstream —
+# however unlikely once stale messages are re-queued — can hold a conversation's replies forever.
+ORDER_MAX_WAIT = timedelta(minutes=30)
+ORDER_KICK_EVERY = 60  # seconds: a stale older message's task is queued again at most this often
 
 _MEDIA_KIND_BY_FAMILY = {"image": MessageKind.IMAGE, "video": MessageKind.VIDEO, "audio": MessageKind.AUDIO}
 
@@ -141,6 +162,17 @@ def _enqueue_send_on_commit(message_id: int) -> None:
         inprocess.run_task(send_message_task, message_id)
 
     transaction.on_commit(enqueue)
+
+
+def _enqueue_send_soon(message_id: int) -> None:
+    """Queue one more send task of a message (a hand-over, a lost task): a worker's task, or an in-process job —
+    never run inside the caller, which is itself a send task."""
+    from switchboard.inbox.tasks.sending import send_message_task  # noqa: PLC0415  the task module imports this service
+
+    try:
+        inprocess.run_task_later(send_message_task, 0, message_id)
+    except Exception:  # a broker hiccup: the waiting send's own poll still finds its turn
+        logger.exception("could not queue the send of message %s", message_id)
 
 
 # --- what an agent sends ----------------------------------------------------------------------------------------------
@@ -445,6 +477,7 @@ class DeliveryStatus(enum.StrEnum):
     RETRY = "retry"
     SKIPPED = "skipped"  # not queued any more (sent, failed, or claimed by another worker)
     MISSING = "missing"
+    WAITING = "waiting"  # an older message of the conversation is still queued or sending: look again later
 
 
 @dataclass(frozen=True)
@@ -480,6 +513,11 @@ def message_deliver(*, message_id: int, attempt: int, may_retry: Callable[[float
     if message is None:
         return Delivery(DeliveryStatus.MISSING)
     now = timezone.now()
+    if message.status not in (MessageStatus.QUEUED, MessageStatus.SENDING):
+        return Delivery(DeliveryStatus.SKIPPED)
+    wait = _turn_wait(message, now)
+    if wait is not None:
+        return Delivery(DeliveryStatus.WAITING, wait)
     claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
         status=MessageStatus.SENDING, updated_at=now
     ) or Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING, updated_at__lt=now - STALE_SENDING).update(
@@ -492,6 +530,7 @@ def message_deliver(*, message_id: int, attempt: int, may_retry: Callable[[float
     result = _send(account, message)
     if result.ok:
         _record_sent(message, result.platform_message_id)
+        _hand_over_on_commit(message)
         return Delivery(DeliveryStatus.SENT)
     if result.needs_reconnect:
         platform_account_mark_needs_reconnect(account=account, error=result.error_message)
@@ -503,7 +542,64 @@ def message_deliver(*, message_id: int, attempt: int, may_retry: Callable[[float
             return Delivery(DeliveryStatus.RETRY, countdown)
         sentence = f"{sentence} Gave up after {attempt} attempt{'s' if attempt != 1 else ''}."
     _record_failed(message, result.error_code, sentence, result.error_detail)
+    _hand_over_on_commit(message)  # a failed message never holds the ones after it
     return Delivery(DeliveryStatus.FAILED)
+
+
+# --- order within a conversation --------------------------------------------------------------------------------------
+def _turn_wait(message: Message, now: datetime) -> float | None:
+    """None when it is this message's turn: no older outbound message of its conversation (a smaller id: queued
+    earlier) is still queued or sending. Otherwise the seconds before looking again. Older messages that look
+    abandoned — `queued` for ORDER_STALE_QUEUED, or `sending` for STALE_SENDING (a worker died mid-send) — get their
+    own task queued again (at most once a minute each), so they still leave first; after ORDER_MAX_WAIT this one goes
+    anyway."""
+    older = list(
+        Message.objects.filter(
+            conversation_id=message.conversation_id,
+            direction=Direction.OUTBOUND,
+            pk__lt=message.pk,
+            status__in=[MessageStatus.QUEUED, MessageStatus.SENDING],
+        )
+        .order_by("pk")
+        .values_list("pk", "status", "updated_at")[:50]
+    )
+    if not older:
+        return None
+    waited = max(0.0, (now - message.updated_at).total_seconds()) if message.status == MessageStatus.QUEUED else 0.0
+    if waited > ORDER_MAX_WAIT.total_seconds():
+        logger.warning("message %s waited %.0f s for older messages %s of its conversation: sending it anyway",
+                       message.pk, waited, [pk for pk, _, _ in older])  # fmt: skip
+        return None
+    for pk, status, updated_at in older:
+        stale = STALE_SENDING if status == MessageStatus.SENDING else ORDER_STALE_QUEUED
+        if updated_at < now - stale and cache.add(f"send:kick:{pk}", 1, timeout=ORDER_KICK_EVERY):
+            logger.warning("message %s: the older message %s has been %s since %s; queueing its send again",
+                           message.pk, pk, status, updated_at.isoformat())  # fmt: skip
+            _enqueue_send_soon(pk)
+    return min(ORDER_POLL_MAX, max(ORDER_POLL_MIN, waited / 4))
+
+
+def _hand_over_on_commit(message: Message) -> None:
+    """The message is done (sent or failed): the next queued message of its conversation goes now, rather than at
+    its next look. Only one never tried yet — one waiting out a retry's backoff keeps its countdown."""
+
+    def hand_over() -> None:
+        following = (
+            Message.objects.filter(
+                conversation_id=message.conversation_id,
+                direction=Direction.OUTBOUND,
+                pk__gt=message.pk,
+                status=MessageStatus.QUEUED,
+                error_code="",
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if following is not None:
+            _enqueue_send_soon(following)
+
+    transaction.on_commit(hand_over)
 
 
 def _send(account: PlatformAccount, message: Message) -> SendResult:

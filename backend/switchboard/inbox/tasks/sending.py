@@ -3,7 +3,10 @@ message (and its organization) up again.
 
 `send_message_task(message_id, attempt=1)` makes one attempt through `sending.message_deliver` and, on a transient
 failure, schedules the next with backoff (`self.retry(countdown=…)`: 1 s, 2 s, 4 s … at most SEND_MAX_ATTEMPTS tries
-in all). The attempt number travels in the task's arguments, so it survives redelivery.
+in all). The attempt number travels in the task's arguments, so it survives redelivery. When an older message of
+the same conversation is still queued or sending, the send waits its turn: the task queues itself again after the
+countdown `message_deliver` gives (`inprocess.run_task_later`: a worker's countdown, an in-process timer without
+one), with the same attempt number; the older message's end usually hands over to it sooner.
 
 Under the embedded default (CELERY_TASK_ALWAYS_EAGER) there is no worker: the service hands the task to a thread of
 `inbox/inprocess.py`, so the agent's request has already answered `queued`; Celery would re-run a retry at once,
@@ -21,6 +24,7 @@ import time
 from celery import shared_task
 from django.conf import settings
 
+from switchboard.inbox import inprocess
 from switchboard.inbox.services import sending
 
 logger = logging.getLogger(__name__)
@@ -39,6 +43,11 @@ def send_message_task(self, message_id: int, attempt: int = 1) -> str:
             return not eager or waited + countdown <= settings.SEND_EAGER_RETRY_MAX_WAIT_SECONDS + 1e-6
 
         delivery = sending.message_deliver(message_id=message_id, attempt=current, may_retry=may_retry)
+        if delivery.status == sending.DeliveryStatus.WAITING:
+            # An older message of the conversation goes first: look again later (a worker's countdown, or an
+            # in-process timer — never a thread held while waiting), with the same attempt number.
+            inprocess.run_task_later(send_message_task, delivery.countdown, message_id, attempt=current)
+            return str(delivery.status)
         if delivery.status != sending.DeliveryStatus.RETRY:
             return str(delivery.status)
         if not eager:
