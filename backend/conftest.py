@@ -49,6 +49,8 @@ def _isolated_settings(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     # Webhook fixtures name real vendor hosts: nothing is downloaded in tests unless a test turns this on.
     settings.MEDIA_AUTO_DOWNLOAD = False
+    # The assistant's fake vendors listen on 127.0.0.1 (the address guard's own tests turn these back).
+    settings.AI_ALLOW_PRIVATE_BASE_URL, settings.AI_ALLOWED_HOSTS = True, []
     # Tasks queued without a worker run inline in the test's thread, delayed ones only when a test calls
     # inprocess.run_delayed(): deterministic (switchboard/inbox/inprocess.py; the server uses threads).
     settings.INPROCESS_TASK_THREADS = 0

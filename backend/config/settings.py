@@ -352,6 +352,11 @@ AI_MAX_REPLIES_PER_HOUR = env_int("AI_MAX_REPLIES_PER_HOUR", 20)
 AI_MAX_ATTEMPTS = env_int("AI_MAX_ATTEMPTS", 3)
 AI_REQUEST_TIMEOUT_SECONDS = float(env("AI_REQUEST_TIMEOUT_SECONDS", "30"))
 AI_RETRY_BACKOFF_SECONDS = float(env("AI_RETRY_BACKOFF_SECONDS", "2"))
+# Where a provider's base_url may point (switchboard/assistant/providers/guard.py: the defence against SSRF). Private,
+# loopback, link-local and metadata addresses are refused unless AI_ALLOW_PRIVATE_BASE_URL (default: DEBUG, so `make
+# run` reaches a local Ollama); AI_ALLOWED_HOSTS, when set, lists the only hosts (or host:port) ever called.
+AI_ALLOW_PRIVATE_BASE_URL = env_bool("AI_ALLOW_PRIVATE_BASE_URL", DEBUG)
+AI_ALLOWED_HOSTS = env_list("AI_ALLOWED_HOSTS")
 # The first sync of an account reads this many days of history; later ones read from its last_sync_at.
 SYNC_HISTORY_DAYS = env_int("SYNC_HISTORY_DAYS", 30)
 INVALID_SIGNATURE_RATE_LIMIT = env_int("INVALID_SIGNATURE_RATE_LIMIT", 20)

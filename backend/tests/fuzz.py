@@ -9,7 +9,8 @@
    connected accounts, conversations with messages and a stored attachment, listings with images and contact links;
    and a second tenant whose ids answer 404. Half of the path ids are drawn from the seeded rows
    (`write_config`), so operations on one object reach their code, not only its 404.
-3. daphne serving `config.asgi:application` with production settings (DEBUG=false) on a free loopback port.
+3. daphne serving `config.asgi:application` with production settings (DEBUG=false) on a free loopback port;
+   nothing it does leaves the machine (vendors at a closed loopback port, the AI assistant allowed 127.0.0.1 only).
 4. `st run` over every operation: deterministic generation (the same cases every run), a bounded number of
    examples per operation; it fails on a 5xx, a status code the schema does not declare, a body that does not match
    the declared schema, and a Content-Type other than the declared one (an HTML page included); this script also
@@ -108,6 +109,11 @@ def fuzz_environment(workdir: Path) -> dict[str, str]:
             "TWILIO_API_BASE": "http://127.0.0.1:9",
             "MEDIA_AUTO_DOWNLOAD": "false",
             "SEND_EAGER_RETRY_MAX_WAIT_SECONDS": "0",
+            # The AI assistant calls only this machine (assistant/providers/guard.py): a fuzzed base_url elsewhere,
+            # or a blank one (the vendors' public hosts), is refused before any lookup; no answer is awaited past 5 s.
+            "AI_ALLOWED_HOSTS": "127.0.0.1",
+            "AI_ALLOW_PRIVATE_BASE_URL": "true",
+            "AI_REQUEST_TIMEOUT_SECONDS": "5",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         }
     )

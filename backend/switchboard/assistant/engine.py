@@ -63,6 +63,7 @@ from switchboard.assistant.providers import (
     ProviderError,
     provider_for,
 )
+from switchboard.assistant.providers.guard import AddressGuard
 from switchboard.assistant.tools import ToolRun, run_tool, specs_for
 from switchboard.common.backoff import backoff_seconds
 from switchboard.common.exceptions import Conflict
@@ -293,8 +294,21 @@ def _lock_seconds() -> int:
     return int(MAX_ROUNDS * (django_settings.AI_REQUEST_TIMEOUT_SECONDS + 10) + 60)
 
 
+def address_guard() -> AddressGuard | None:
+    """The operator's limits on the addresses a provider may call (AI_ALLOW_PRIVATE_BASE_URL, AI_ALLOWED_HOSTS;
+    providers/guard.py), or None when there are none (private addresses allowed, no host list)."""
+    return AddressGuard.of(
+        allow_private=bool(django_settings.AI_ALLOW_PRIVATE_BASE_URL),
+        allowed_hosts=django_settings.AI_ALLOWED_HOSTS,
+    )
+
+
 def provider_of(settings: AssistantSettings) -> Provider:
-    return provider_for(
+    """The provider the organization's settings configure. Under an address guard its address is checked now —
+    resolved again, whatever was checked when it was saved — and raises ProviderBadRequest `invalid_address` before
+    any request; each connection it then opens is checked again (providers/guard.py)."""
+    guard = address_guard()
+    provider = provider_for(
         settings.provider,
         ProviderConfig(
             base_url=settings.base_url,
@@ -303,8 +317,12 @@ def provider_of(settings: AssistantSettings) -> Provider:
             temperature=settings.temperature,
             max_tokens=settings.max_tokens,
             timeout_seconds=float(django_settings.AI_REQUEST_TIMEOUT_SECONDS),
+            session_factory=guard.session if guard is not None else None,
         ),
     )
+    if guard is not None:
+        guard.check_url(provider.base_url, secrets=(settings.api_key or "",))
+    return provider
 
 
 @dataclass

@@ -27,7 +27,7 @@ from switchboard.accounts.models import Organization, User
 from switchboard.accounts.tenancy import ensure_owned
 from switchboard.assistant import engine
 from switchboard.assistant.models import AnswerWhen, AssistantSettings, FaqEntry, Provider
-from switchboard.assistant.providers import ProviderError
+from switchboard.assistant.providers import ProviderBadRequest, ProviderError
 from switchboard.common.exceptions import Conflict
 
 logger = logging.getLogger(__name__)
@@ -87,10 +87,11 @@ class CredentialsTestResult(TypedDict, total=False):
 
 
 # --- validation -----------------------------------------------------------------------------------------------------
-def validate_base_url(value: str) -> str:
+def validate_base_url(value: str, *, check_address: bool = False) -> str:
     """Blank (the provider's public endpoint) or an http(s) address with a host. Hosts without a dot are allowed
     (`http://ollama:11434/v1` in Docker, `http://localhost:11434/v1`); credentials in the address are not — they
-    would be shown back to every member: the key goes in `api_key`."""
+    would be shown back to every member: the key goes in `api_key`. `check_address`: also the server's address
+    policy (`base_url_refusal`), which resolves the host."""
     value = value.strip()
     if not value:
         return ""
@@ -110,7 +111,29 @@ def validate_base_url(value: str) -> str:
         raise ValidationError("Put the credentials in api_key, not in the address.")
     if parts.query or parts.fragment:
         raise ValidationError("The address of the API only, without ? or #, e.g. http://127.0.0.1:11434/v1.")
-    return value.rstrip("/")
+    value = value.rstrip("/")
+    if check_address:
+        refusal = base_url_refusal(value)
+        if refusal:
+            raise ValidationError(refusal)
+    return value
+
+
+def base_url_refusal(url: str) -> str | None:
+    """Why this server may not call `url` (a well-formed address), in the sentence the credentials test answers with
+    code `invalid_address`; None when it may. Under AI_ALLOW_PRIVATE_BASE_URL false the host is resolved now and every
+    address checked (providers/guard.py); a name that does not resolve here is let through — the call decides (and
+    checks again: DNS may change after saving)."""
+    guard = engine.address_guard()
+    if guard is None:
+        return None
+    try:
+        guard.check_url(url)
+    except ProviderBadRequest as refusal:
+        return refusal.message_for_agents
+    except ProviderError:
+        return None
+    return None
 
 
 def validate_business_hours(value: Any) -> dict[str, list[list[str]]]:
@@ -205,10 +228,11 @@ def _check_text(name: str, value: Any, limit: int, errors: dict[str, list[str]])
     return value
 
 
-def settings_validate(values: dict[str, Any]) -> dict[str, Any]:
+def settings_validate(values: dict[str, Any], *, check_address: bool = True) -> dict[str, Any]:
     """`values` (any of SETTINGS_FIELDS, as the row would hold them) checked and normalized; raises ValidationError
     keyed by field with every problem found. Rules that relate fields (a failure message when it is enabled) are
-    checked on whatever of them `values` holds: pass the resulting row's values to check those."""
+    checked on whatever of them `values` holds: pass the resulting row's values to check those. `check_address`: a
+    non-blank `base_url` also against the server's address policy (`base_url_refusal`)."""
     errors: dict[str, list[str]] = {}
     cleaned = dict(values)
 
@@ -227,7 +251,12 @@ def settings_validate(values: dict[str, Any]) -> dict[str, Any]:
         errors.setdefault("provider", []).append(f"One of {', '.join(Provider.values)}.")
     if "answer_when" in values and values["answer_when"] not in AnswerWhen.values:
         errors.setdefault("answer_when", []).append(f"One of {', '.join(AnswerWhen.values)}.")
-    run("base_url", lambda v: validate_base_url(_check_text("base_url", v, BASE_URL_MAX_LENGTH, errors)))
+    run(
+        "base_url",
+        lambda v: validate_base_url(
+            _check_text("base_url", v, BASE_URL_MAX_LENGTH, errors), check_address=check_address
+        ),
+    )
     if "model" in values:
         model = _check_text("model", values["model"], MODEL_MAX_LENGTH, errors).strip()
         if not model and "model" not in errors:
@@ -281,7 +310,9 @@ def assistant_settings_update(
 ) -> AssistantSettings:
     """Change the fields `data` holds (any of SETTINGS_FIELDS, `api_key`, `clear_api_key`); the others keep their
     values. `api_key` absent, None or blank keeps the stored key; `clear_api_key=True` forgets it (with a new
-    `api_key` too: a ValidationError). The whole resulting row is validated (ValidationError keyed by field)."""
+    `api_key` too: a ValidationError). The whole resulting row is validated (ValidationError keyed by field); a new
+    `base_url` also against the server's address policy (`base_url_refusal`) — a stored one is checked when it is
+    called, so an owner can still change the rest (turn the assistant off) after the operator tightened the policy."""
     new_key = data.get("api_key") or ""
     if not isinstance(new_key, str):
         raise ValidationError({"api_key": ["A string."]})
@@ -293,11 +324,12 @@ def assistant_settings_update(
         raise ValidationError({"api_key": [f"At most {API_KEY_MAX_LENGTH} characters."]})
     if any(character.isspace() or ord(character) < 32 for character in new_key):
         raise ValidationError({"api_key": ["An API key has no spaces or control characters."]})
+    _refuse_new_address(organization, data.get("base_url"))  # before the row lock: it may wait for DNS
     with transaction.atomic():
         row = assistant_settings_get(organization=organization)
         row = AssistantSettings.objects.select_for_update().get(pk=row.pk)
         values = _values_of(row) | {name: data[name] for name in SETTINGS_FIELDS if name in data}
-        cleaned = settings_validate(values)
+        cleaned = settings_validate(values, check_address=False)
         changed = [name for name in SETTINGS_FIELDS if cleaned[name] != getattr(row, name)]
         for name in changed:
             setattr(row, name, cleaned[name])
@@ -316,6 +348,22 @@ def assistant_settings_update(
         ", ".join(changed) or "nothing",  # field names only: never a value (the key among them)
     )
     return row
+
+
+def _refuse_new_address(organization: Organization, value: Any) -> None:
+    """A ValidationError on `base_url` when `value` is a new address (not the stored one) this server may not call."""
+    if not isinstance(value, str):
+        return
+    try:
+        url = validate_base_url(value)
+    except ValidationError:
+        return  # settings_validate says what is wrong with it, with the other fields' problems
+    stored = AssistantSettings.objects.filter(organization=organization).values_list("base_url", flat=True).first()
+    if not url or url == stored:
+        return
+    refusal = base_url_refusal(url)
+    if refusal:
+        raise ValidationError({"base_url": [refusal]})
 
 
 def assistant_credentials_test(*, organization: Organization) -> CredentialsTestResult:

@@ -25,7 +25,7 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
-from switchboard.assistant import engine
+from switchboard.assistant import demo, engine
 from switchboard.assistant.engine import Skip
 from switchboard.assistant.models import AssistantSettings
 from switchboard.assistant.tasks import assistant_reply_task
@@ -129,3 +129,4 @@ def _enqueue_reply_on_commit(conversation_id: int, message_id: int, delay: float
 
 def subscribe() -> None:
     hooks.subscribe(hooks.MESSAGES_CREATED, messages_created)
+    hooks.subscribe(hooks.DEMO_SEED, demo.demo_assistant)  # manage.py seed_demo: the assistant's part (demo.py)

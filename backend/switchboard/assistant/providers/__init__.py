@@ -4,7 +4,8 @@
     reply = provider.chat([ChatMessage("system", prompt), ChatMessage("user", text)], tools)
 
 Adding a vendor is one `Provider` subclass and one line in `PROVIDERS`. The registry lives here rather than in
-`base.py` because the provider modules import `base`.
+`base.py` because the provider modules import `base`. Which addresses a provider may call is `guard.py`'s (the
+engine configures it from the server's settings: `ProviderConfig.session_factory`).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from __future__ import annotations
 import abc
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -99,7 +99,9 @@ class ProviderConfig:
     credentials (Ollama, a local vLLM). `temperature` None leaves the vendor's default (some OpenAI models accept no
     other). `timeout_seconds` bounds the wait for the answer; `connect_timeout_seconds` the TCP/TLS handshake, short,
     so an address nobody answers at fails fast. An empty `model` fails every call with "model_missing" (fields keep
-    the order base_url, api_key, model, ... so every field can default)."""
+    the order base_url, api_key, model, ... so every field can default). `session_factory`, when set, opens the HTTP
+    session of each call (the engine's address guard, providers/guard.py: every connection checked); None: a plain
+    one."""
 
     base_url: str = ""
     api_key: str = field(default="", repr=False)  # repr=False: configs end up in logs and tracebacks
@@ -108,6 +110,7 @@ class ProviderConfig:
     max_tokens: int = 1024
     timeout_seconds: float = 60.0
     connect_timeout_seconds: float = 5.0
+    session_factory: Callable[[], requests.Session] | None = field(default=None, repr=False, compare=False)
 
 
 # --- errors ---------------------------------------------------------------------------------------------------------
@@ -214,6 +217,11 @@ SENTENCES: dict[str, str] = {
     "not_found": "The AI provider's address does not answer like an AI provider: check the address in the assistant "
     "settings.",
     "invalid_address": "The AI provider's address is not a valid web address: check it in the assistant settings.",
+    # Also code "invalid_address" (providers/guard.py): the address is valid, but this server may not call it.
+    "private_address": "The AI provider's address is on a private or local network, which this server does not "
+    "call: use the provider's public address, or ask whoever runs Switchboard to allow local AI servers.",
+    "host_not_allowed": "This server calls only the AI providers its operator allows, and '{host}' is not one of "
+    "them: use an allowed address, or ask whoever runs Switchboard to allow it.",
     "bad_request": "The AI provider rejected the request: check the model and options in the assistant settings.",
     "unknown_provider": "The AI provider '{provider}' is not supported: choose another one in the assistant settings.",
     "server_error": "The AI provider had an internal problem; the assistant will try again.",
@@ -343,14 +351,19 @@ class Provider(abc.ABC):
         """`method` `base_url + path` with `body` as JSON; the decoded JSON answer of a 2xx, else a ProviderError."""
         url = self.base_url + path
         what = f"{method} {path}"
-        http: Any = self._session or requests
+        factory = self.config.session_factory
+        own = factory() if factory is not None and self._session is None else None  # closed after the call
+        http: Any = self._session or own or requests
         try:
+            # Never a redirect: the address checked (providers/guard.py) is the only one called, and a 3xx is an
+            # error of its own (a moved endpoint is the owner's to fix in base_url).
             response = http.request(
                 method,
                 url,
                 headers=self._headers(),
                 json=body,
                 timeout=(self.config.connect_timeout_seconds, self.config.timeout_seconds),
+                allow_redirects=False,
             )
         # ConnectTimeout is both a Timeout and a ConnectionError: nobody answered at the address, so "unreachable".
         except requests.ConnectTimeout as exc:
@@ -361,6 +374,9 @@ class Provider(abc.ABC):
             raise self._fail(ProviderUnreachable, "unreachable", f"{what}: {exc}") from exc
         except requests.RequestException as exc:  # MissingSchema, InvalidURL…: the configured address is no URL
             raise self._fail(ProviderBadRequest, "invalid_address", f"{what}: {exc}") from exc
+        finally:
+            if own is not None:
+                own.close()
 
         decoded = _decode_json(response.content)
         if not 200 <= response.status_code < 300:
