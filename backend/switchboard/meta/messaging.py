@@ -526,7 +526,7 @@ def _referral_notice(
         return None
     referral["at"] = timestamp.isoformat()
     return InboundMessage(
-        platform_message_id=mid,
+        platform_message_id=mid[:255],  # `referral.<mid>` of a very long mid still fits (and stays deterministic)
         contact=contact,
         timestamp=timestamp,
         kind=MessageKind.SYSTEM,
