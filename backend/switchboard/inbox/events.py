@@ -16,13 +16,20 @@ from switchboard.inbox.models import MessageKind, MessageStatus
 @dataclass(frozen=True)
 class ContactProfile:
     """Who the customer is, as far as the payload says. `external_id` is the platform's id for them
-    (phone digits / `US.…` for WhatsApp, PSID / IGSID for Messenger / Instagram, chat id for bridges)."""
+    (phone digits / `US.…` for WhatsApp, PSID / IGSID for Messenger / Instagram, chat id for bridges).
+
+    WhatsApp may name one person several ways at once: the phone number (`wa_id`), the business-scoped user id
+    (`user_id`, `US.…`), a parent BSUID shared across a business's portfolios (`parent_user_id`, `US.ENT.…`) and a
+    username. The parser puts each it trusts in its own field (a malformed id is left out); the service keeps them
+    all on one contact and finds the contact by any of them."""
 
     external_id: str
     name: str = ""
     username: str = ""
     phone_number: str = ""  # raw as sent; the service normalizes to E.164
     profile_picture_url: str = ""
+    user_id: str = ""  # WhatsApp's business-scoped user id (BSUID), when the payload carries a well-formed one
+    parent_user_id: str = ""  # WhatsApp's parent BSUID, likewise
 
 
 @dataclass(frozen=True)

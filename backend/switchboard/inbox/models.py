@@ -15,9 +15,13 @@ from switchboard.platforms.models import Platform, PlatformAccount
 
 
 class Contact(TenantModel):
-    """A customer as one platform account knows them. `external_id` is what the platform calls them: the
+    """A customer as one platform account knows them. `external_id` is what the platform called them first: the
     E.164 phone number for WhatsApp (so one person is one contact however the number is written), a
-    business-scoped user id (`US.…`) when WhatsApp gives no number, the PSID / IGSID on Messenger / Instagram."""
+    business-scoped user id (`US.…`) when WhatsApp gives no number, the PSID / IGSID on Messenger / Instagram.
+
+    WhatsApp names one person several ways (phone number, business-scoped user id, parent BSUID, username): every id
+    it gave is a `ContactIdentity` row (unique per account, so the database decides which contact an id belongs
+    to), and `platform_ids` repeats them for display and sending."""
 
     platform_account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="contacts")
     platform = models.CharField(max_length=16, choices=Platform.choices)
@@ -27,6 +31,12 @@ class Contact(TenantModel):
     username = models.CharField(max_length=150, blank=True)
     profile_picture_url = models.URLField(max_length=1000, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    platform_ids = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Every id the platform gave for this contact, by kind: phone, user_id (WhatsApp's business-scoped "
+        "user id), parent_user_id, username. Written with the contact's ContactIdentity rows.",
+    )
     is_trusted = models.BooleanField(
         default=False,
         help_text="A whitelisted contact: the AI assistant may answer them (with the conversation's AI on).",
@@ -52,6 +62,33 @@ class Contact(TenantModel):
     @property
     def display_name(self) -> str:
         return str(self)
+
+
+class IdentityKind(models.TextChoices):
+    PHONE = "phone", "Phone number"
+    USER_ID = "user_id", "Business-scoped user id"
+    PARENT_USER_ID = "parent_user_id", "Parent business-scoped user id"
+    USERNAME = "username", "Username"
+
+
+class ContactIdentity(TenantModel):
+    """One id a platform account knows a contact by. (account, kind, value) is unique: concurrent deliveries that
+    name one person differently (phone and BSUID in one, only the BSUID in the other) end on one contact, and one
+    id never belongs to two contacts. A contact may hold several of a kind (a changed number keeps the old one)."""
+
+    platform_account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=16, choices=IdentityKind.choices)
+    value = models.CharField(max_length=160)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform_account", "kind", "value"], name="contact_identity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
 
 
 class Conversation(TenantModel):

@@ -42,6 +42,12 @@ class PlatformAccountSummarySerializer(serializers.ModelSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     # The platforms' picture URL, or null: never "" for a field the schema calls `format: uri`.
     profile_picture_url = URIOrNullField(help_text="The contact's profile picture, as the platform gave it.")
+    platform_ids = serializers.DictField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Every id the platform gave for this contact, by kind: `phone` (E.164), `user_id` (WhatsApp's "
+        "business-scoped user id, `US.…`), `parent_user_id`, `username`. WhatsApp only; `{}` elsewhere.",
+    )
 
     class Meta:
         model = Contact
@@ -52,6 +58,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "phone_number",
             "profile_picture_url",
             "external_id",
+            "platform_ids",
             "is_trusted",
             "attributes",
         ]

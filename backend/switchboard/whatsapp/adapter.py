@@ -18,12 +18,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from twilio.request_validator import RequestValidator
 
 from switchboard.common.phones import normalize_phone
 from switchboard.inbox import sendable
 from switchboard.inbox.events import InboundEvent
-from switchboard.inbox.models import Contact, Message, MessageKind
+from switchboard.inbox.models import Contact, Direction, Message, MessageKind
 from switchboard.meta import messages as graph_messages
 from switchboard.meta.adapter import MetaWebhookAdapter
 from switchboard.meta.graph import GraphClient, GraphError
@@ -38,9 +39,35 @@ from switchboard.whatsapp.parsers import bridge, cloud, twilio
 _LISTING_GONE = SendResult.failure("listing_missing", "The listing of this card no longer exists.")
 
 
+def _status_url_account_id(path: str) -> int | None:
+    """The account id of a Twilio status-callback URL (`/api/webhooks/twilio/<account id>/status/`), else None."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if match.url_name != "webhook-twilio-status":
+        return None
+    account_id = match.kwargs.get("account_id")
+    return account_id if isinstance(account_id, int) else None
+
+
 def _recipient_number(contact: Contact) -> str:
     """Who a WhatsApp message goes to: the E.164 number, else the business-scoped user id (`US.…`)."""
-    return contact.phone_number or contact.external_id
+    return contact.phone_number or _user_id(contact)
+
+
+def _user_id(contact: Contact) -> str:
+    ids = contact.platform_ids if isinstance(contact.platform_ids, dict) else {}
+    return str(ids.get("user_id") or ids.get("parent_user_id") or contact.external_id)
+
+
+def _cloud_recipient(contact: Contact) -> tuple[str, str]:
+    """The Cloud API's addressing, (to, recipient): `to` with the phone number when we know it (Meta's advice:
+    phone-number fields then keep appearing in webhooks), else `recipient` with the business-scoped user id."""
+    phone = contact.phone_number or normalize_phone(contact.external_id)
+    if phone:
+        return phone.lstrip("+"), ""
+    return "", _user_id(contact)
 
 
 class WhatsAppCloudAdapter(MetaWebhookAdapter):
@@ -64,7 +91,7 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
     # --- outbound: POST /{phone-number-id}/messages ---------------------------------------------------------------
     def send(self, message: Message) -> SendResult:
         account = message.platform_account
-        to = _recipient_number(message.conversation.contact).lstrip("+")
+        to, recipient = _cloud_recipient(message.conversation.contact)
         try:
             graph = GraphClient(account.credential("access_token"))
         except GraphError as exc:
@@ -74,7 +101,8 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
             card = sendable.listing_card(message)
             if card is None:
                 return _LISTING_GONE
-            return graph_messages.graph_post(graph, f"{account.external_id}/messages", cards.cloud_card(card, to=to))
+            card_body = cards.cloud_card(card, to=to, recipient=recipient)
+            return graph_messages.graph_post(graph, f"{account.external_id}/messages", card_body)
         if content.template is not None:
             typed = cloud_api.cloud_template(content.template)
         elif content.attachment is not None:
@@ -95,7 +123,7 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
             typed = cloud_api.cloud_media(attachment.kind, media_id, caption=message.text, filename=attachment.filename)
         else:
             typed = cloud_api.cloud_text(message.text)
-        body = cloud_api.cloud_body(to=to, content=typed, reply_to=message.reply_to_platform_id)
+        body = cloud_api.cloud_body(to=to, recipient=recipient, content=typed, reply_to=message.reply_to_platform_id)
         return graph_messages.graph_post(graph, f"{account.external_id}/messages", body)
 
     def mark_read(self, message: Message) -> SendResult:
@@ -167,11 +195,48 @@ class WhatsAppTwilioAdapter:
         return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml")
 
     def route(self, delivery: Delivery, payload: Any) -> list[tuple[PlatformAccount, Any]]:
+        """An inbound message: the account whose number is `To`. A status callback: the account its URL names
+        (`/api/webhooks/twilio/<account id>/status/`, the StatusCallback our sends give), else the account whose
+        number is `From`, else the account that sent the message with that MessageSid — trimmed callbacks carry
+        no `From`, and a Messaging Service may send from a number of its pool. Always with the AccountSid, when
+        given, matching the account's; the signature is then checked against that account's auth token."""
         if not isinstance(payload, dict):
             raise ValueError("expected Twilio's form-encoded parameters")
-        to, account_sid = twilio.account_key(payload)
-        number = normalize_phone(to)
-        account = accounts_by_external_id(self.platform, self.provider, [number]).get(number)
+        ours, account_sid = twilio.account_key(payload)
+        if not twilio.is_status_callback(payload):
+            return self._routed(self._by_number(ours), account_sid, payload)
+        status_url_account = _status_url_account_id(delivery.path)
+        if status_url_account is not None:
+            account = PlatformAccount.objects.filter(
+                pk=status_url_account, platform=self.platform, provider=self.provider, is_active=True
+            ).first()
+            return self._routed(account, account_sid, payload)
+        by_number = self._routed(self._by_number(ours), account_sid, payload)
+        if by_number:
+            return by_number
+        sid = twilio.message_sid(payload)
+        if not sid:
+            raise ValueError("the Twilio status callback has no MessageSid")
+        senders = PlatformAccount.objects.filter(
+            platform=self.platform,
+            provider=self.provider,
+            is_active=True,
+            pk__in=Message.objects.filter(
+                platform_account__in=PlatformAccount.objects.filter(
+                    platform=self.platform, provider=self.provider, is_active=True
+                ),
+                platform_message_id=sid,
+                direction=Direction.OUTBOUND,
+            ).values("platform_account_id"),
+        )
+        return [pair for account in senders for pair in self._routed(account, account_sid, payload)]
+
+    def _by_number(self, number: str) -> PlatformAccount | None:
+        normalized = normalize_phone(number)
+        return accounts_by_external_id(self.platform, self.provider, [normalized]).get(normalized)
+
+    @staticmethod
+    def _routed(account: PlatformAccount | None, account_sid: str, payload: Any) -> list[tuple[PlatformAccount, Any]]:
         if account is None:
             return []
         expected_sid = account.credential("account_sid")

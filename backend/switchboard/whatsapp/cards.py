@@ -12,13 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.inbox.cards import Card
+from switchboard.whatsapp.cloud_api import cloud_address
 
 BUTTON_TITLE_LIMIT = 20  # a reply button's title
 MAX_REPLY_BUTTONS = 3
 
 
-def cloud_card(card: Card, *, to: str, interactive: bool = False) -> dict[str, Any]:
-    base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+def cloud_card(card: Card, *, to: str = "", recipient: str = "", interactive: bool = False) -> dict[str, Any]:
+    """`to` is the phone number; a user known only by their business-scoped user id gets `recipient` instead."""
+    base = cloud_address(to=to, recipient=recipient)
     if interactive:
         body: dict[str, Any] = {
             "type": "button",

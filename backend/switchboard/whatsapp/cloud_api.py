@@ -27,9 +27,18 @@ CLOUD_MEDIA_TYPES = {"image", "video", "audio", "document", "sticker"}
 CLOUD_CAPTIONED = {"image", "video", "document"}
 
 
-def cloud_body(*, to: str, content: dict[str, Any], reply_to: str = "") -> dict[str, Any]:
+def cloud_address(*, to: str = "", recipient: str = "") -> dict[str, Any]:
+    """Who a message goes to: `to` (a phone number) or, for a user known only by their business-scoped user id,
+    `recipient` (the BSUID or parent BSUID) without `to` — with both, Meta would use `to`."""
+    if not to and not recipient:
+        raise ValueError("a WhatsApp message needs a phone number or a business-scoped user id to go to")
+    address = {"to": to} if to else {"recipient": recipient}
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", **address}
+
+
+def cloud_body(*, to: str = "", recipient: str = "", content: dict[str, Any], reply_to: str = "") -> dict[str, Any]:
     """`content` is the typed part: {"type": "text", "text": {...}} etc."""
-    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **content}
+    body: dict[str, Any] = {**cloud_address(to=to, recipient=recipient), **content}
     if reply_to:
         body["context"] = {"message_id": reply_to}
     return body

@@ -7,8 +7,9 @@
 * Templates: `GET https://content.twilio.com/v1/ContentAndApprovals`; the connection test reads `Accounts/{sid}.json`.
 
 Every failure becomes a `SendResult` (platforms/registry.py): transient ones are retried by the send task, permanent
-ones carry a sentence an agent understands. The sentence never quotes an exception or the vendor's own message; those
-go to `error_detail` (and the log) for developers.
+ones carry a sentence an agent understands (the code → sentence table is twilio_errors.py, shared with the status
+callbacks). The sentence never quotes an exception or the vendor's own message; those go to `error_detail` (and
+the log) for developers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
+from django.urls import reverse
 
 from switchboard.common.http import retry_after_seconds
 from switchboard.inbox.events import ContactProfile, InboundEvent, InboundMessage
@@ -31,6 +33,7 @@ from switchboard.platforms.models import PlatformAccount
 from switchboard.platforms.registry import SendResult
 from switchboard.whatsapp.parsers import as_dict
 from switchboard.whatsapp.parsers import twilio as twilio_parser
+from switchboard.whatsapp.twilio_errors import TWILIO_RECONNECT_CODES, TWILIO_SENTENCES, TWILIO_TRANSIENT_CODES
 
 logger = logging.getLogger(__name__)
 
@@ -38,26 +41,6 @@ TIMEOUT = (5, 30)  # (connect, read) seconds
 
 # --- Twilio -----------------------------------------------------------------------------------------------------------
 TWILIO_API_VERSION = "2010-04-01"
-TWILIO_TRANSIENT_CODES = frozenset({20429, 20500, 20503, 30001, 63018})
-TWILIO_RECONNECT_CODES = frozenset({20003})  # authentication failed: a wrong Account SID or auth token
-TWILIO_SENTENCES: dict[int, str] = {
-    21211: "The customer's number is not a valid phone number.",
-    21408: "This Twilio account is not allowed to send to the customer's country.",
-    21610: "The customer has opted out (replied STOP) and cannot be messaged.",
-    21612: "Twilio cannot deliver from this number to the customer's number.",
-    21614: "The customer's number cannot receive this message (not a mobile or WhatsApp number).",
-    21606: "The sending number is not a valid WhatsApp sender for this Twilio account.",
-    21656: "The template variables are not valid for this template.",
-    63016: (
-        "More than 24 hours have passed since the customer last wrote, so WhatsApp only allows an approved "
-        "template message."
-    ),
-    63007: "Twilio could not find this WhatsApp sender on the account.",
-    63003: "The customer's number is not on WhatsApp.",
-    63024: "The customer's number is not a valid WhatsApp recipient.",
-    63032: "The customer has chosen not to receive messages from this business.",
-    20003: "Twilio refused the account's credentials: reconnect the account.",
-}
 
 
 def twilio_address(number_or_id: str) -> str:
@@ -122,6 +105,12 @@ def twilio_classify(response: requests.Response | None, exc: Exception | None = 
     return SendResult.failure(str(code or f"http_{status}"), sentence, detail=detail)
 
 
+def twilio_status_callback_url(account: PlatformAccount) -> str:
+    """`PUBLIC_BASE_URL` + `/api/webhooks/twilio/<account id>/status/`: where Twilio reports this account's sends."""
+    path = reverse("webhook-twilio-status", kwargs={"account_id": account.pk})
+    return str(settings.PUBLIC_BASE_URL).rstrip("/") + path
+
+
 def twilio_send(account: PlatformAccount, form: dict[str, Any]) -> SendResult:
     """POST one message to the Messages API; the Message SID or the classified error."""
     form = dict(form)
@@ -131,8 +120,9 @@ def twilio_send(account: PlatformAccount, form: dict[str, Any]) -> SendResult:
     else:
         form.setdefault("From", twilio_address(account.phone_number or account.external_id))
     if settings.PUBLIC_BASE_URL:
-        # Statuses come back to the webhook even when the sender's console configuration names no callback.
-        form.setdefault("StatusCallback", settings.PUBLIC_BASE_URL.rstrip("/") + "/api/webhooks/twilio/")
+        # Statuses come back even when the sender's console configuration names no callback, to a URL that names
+        # the account: a callback without From / To (trimmed, forwarded) still reaches it. Twilio signs this URL.
+        form.setdefault("StatusCallback", twilio_status_callback_url(account))
     try:
         response = requests.post(
             twilio_messages_url(account), data=form, auth=twilio_auth(account), timeout=TIMEOUT, allow_redirects=False

@@ -35,8 +35,10 @@ from switchboard.inbox.models import (
     Attachment,
     AttachmentStatus,
     Contact,
+    ContactIdentity,
     Conversation,
     Direction,
+    IdentityKind,
     Message,
     MessageKind,
     MessageStatus,
@@ -151,15 +153,148 @@ class MessageService:
             transaction.on_commit(lambda: _enqueue_downloads(attachment_ids))
 
     # --- contacts and conversations -------------------------------------------------------------------------------
+    class _ContactRace(Exception):
+        """A concurrent delivery stored the same person under another contact first: the one to use instead."""
+
+        def __init__(self, contact_id: int) -> None:
+            super().__init__(contact_id)
+            self.contact_id = contact_id
+
     def _contact_key(self, profile: ContactProfile) -> tuple[str, str]:
         """(external_id, phone_number). WhatsApp numbers become E.164 so '+1 415…' and '1415…' are one contact."""
         if self.account.platform == Platform.WHATSAPP:
-            phone = normalize_phone(profile.phone_number or profile.external_id)
+            phone = normalize_phone(profile.phone_number) or normalize_phone(profile.external_id)
             return (phone or profile.external_id.strip(), phone)
         return (
             profile.external_id.strip(),
             normalize_phone(profile.phone_number) if profile.phone_number else "",
         )
+
+    @staticmethod
+    def _contact_ids(profile: ContactProfile, external_id: str, phone: str) -> list[tuple[str, str]]:
+        """WhatsApp: every id the profile names, strongest first — the business-scoped user id (an external id that
+        is no phone number is one), the parent BSUID, the E.164 number, then the username."""
+        user_id = profile.user_id.strip() or ("" if phone else external_id)
+        ids = [
+            (IdentityKind.USER_ID, user_id[:160]),
+            (IdentityKind.PARENT_USER_ID, profile.parent_user_id.strip()[:160]),
+            (IdentityKind.PHONE, phone),
+            (IdentityKind.USERNAME, profile.username.strip()[:150]),
+        ]
+        return [(str(kind), value) for kind, value in ids if value]
+
+    @staticmethod
+    def _identity_filter(ids: list[tuple[str, str]]) -> Q:
+        condition = Q(pk__in=[])
+        for kind, value in ids:
+            condition |= Q(kind=kind, value=value)
+        return condition
+
+    def _match_contact(
+        self, ids: list[tuple[str, str]], external_id: str
+    ) -> tuple[Contact | None, str, dict[tuple[str, str], int]]:
+        """(the contact these ids name or None, the external id a new contact takes, who held each id). The
+        strongest id that names a contact wins; a phone number or username is not this person's when the contact
+        holding it has another business-scoped user id (a recycled number): a new contact, keyed by its user id.
+        The username is looked up only when the profile names nothing stronger (usernames change hands)."""
+        strong = [(kind, value) for kind, value in ids if kind != IdentityKind.USERNAME]
+        lookups = strong or ids
+        user_id = dict(ids).get(IdentityKind.USER_ID, "")
+        held: dict[tuple[str, str], int] = {}
+        conflicted = False
+
+        def belongs(kind: str, contact: Contact) -> bool:
+            nonlocal conflicted
+            weak = kind in (IdentityKind.PHONE, IdentityKind.USERNAME)
+            if weak and user_id and self._has_other_user_id(contact, user_id):
+                conflicted = True
+                return False
+            return True
+
+        if ids:
+            # Every id is read (so the ones the contact already holds are not written again); the username only
+            # names the contact when nothing stronger does.
+            rows = ContactIdentity.objects.filter(self._identity_filter(ids), platform_account=self.account)
+            found = {(row.kind, row.value): row for row in rows.select_related("contact")}
+            held = {key: row.contact_id for key, row in found.items()}
+            for kind, value in lookups:
+                row = found.get((kind, value))
+                if row is not None and belongs(kind, row.contact):
+                    return row.contact, external_id, held
+        if strong:
+            # Contacts stored before identities were kept (or by a path that keeps none): found by their external id.
+            legacy = Contact.objects.filter(
+                platform_account=self.account, external_id__in=[value for _, value in strong]
+            ).exclude(pk__in={held[key] for key in strong if key in held})
+            by_external_id = {contact.external_id: contact for contact in legacy}
+            for kind, value in strong:
+                contact = by_external_id.get(value)
+                if contact is not None and belongs(kind, contact):
+                    return contact, external_id, held
+        return None, (user_id if conflicted else external_id), held
+
+    @staticmethod
+    def _has_other_user_id(contact: Contact, user_id: str) -> bool:
+        return (
+            ContactIdentity.objects.filter(contact=contact, kind=IdentityKind.USER_ID).exclude(value=user_id).exists()
+        )
+
+    def _attach_ids(self, contact: Contact, ids: list[tuple[str, str]], held: dict[tuple[str, str], int]) -> int | None:
+        """Give `contact` every id in `ids` nobody holds yet (the username moves to it: the user id proved who has it
+        now) and mirror them in `platform_ids`. Returns the contact that took one of the ids nobody held when we
+        looked — a concurrent delivery's — or None."""
+        missing = sorted(key for key in ids if held.get(key) != contact.pk)  # one lock order: no deadlocks
+        if missing:
+            ContactIdentity.objects.bulk_create(
+                [
+                    ContactIdentity(
+                        organization_id=self.account.organization_id,
+                        platform_account=self.account,
+                        contact=contact,
+                        kind=kind,
+                        value=value,
+                    )
+                    for kind, value in missing
+                ],
+                ignore_conflicts=True,
+            )
+            holders = dict(
+                ((kind, value), contact_id)
+                for kind, value, contact_id in ContactIdentity.objects.filter(
+                    self._identity_filter(missing), platform_account=self.account
+                ).values_list("kind", "value", "contact_id")
+            )
+            for (kind, value), holder in holders.items():
+                if holder == contact.pk:
+                    continue
+                if (kind, value) not in held and kind != IdentityKind.USERNAME:
+                    return holder
+                if kind == IdentityKind.USERNAME and any(k != IdentityKind.USERNAME for k, _ in ids):
+                    self._move_username(contact, value, holder)
+                    holders[(kind, value)] = contact.pk
+            mine = {key for key, holder in holders.items() if holder == contact.pk}
+        else:
+            mine = set()
+        platform_ids = dict(contact.platform_ids or {})
+        for kind, value in ids:
+            if held.get((kind, value)) == contact.pk or (kind, value) in mine:
+                platform_ids[kind] = value
+        if any(kind == IdentityKind.USERNAME for kind, _ in mine):
+            username = platform_ids[IdentityKind.USERNAME]
+            ContactIdentity.objects.filter(contact=contact, kind=IdentityKind.USERNAME).exclude(value=username).delete()
+        if platform_ids != (contact.platform_ids or {}):
+            Contact.objects.filter(pk=contact.pk).update(platform_ids=platform_ids, updated_at=timezone.now())
+            contact.platform_ids = platform_ids
+        return None
+
+    def _move_username(self, contact: Contact, username: str, previous: int) -> None:
+        ContactIdentity.objects.filter(
+            platform_account=self.account, kind=IdentityKind.USERNAME, value=username, contact_id=previous
+        ).update(contact=contact)
+        other = Contact.objects.filter(pk=previous).only("platform_ids").first()
+        if other is not None and (other.platform_ids or {}).get(IdentityKind.USERNAME) == username:
+            rest = {kind: value for kind, value in other.platform_ids.items() if kind != IdentityKind.USERNAME}
+            Contact.objects.filter(pk=previous).update(platform_ids=rest)
 
     def contact_for(self, profile: ContactProfile) -> Contact:
         external_id, phone = self._contact_key(profile)
@@ -173,10 +308,13 @@ class MessageService:
             "username": profile.username[:150],
             "profile_picture_url": profile.profile_picture_url[:1000],
         }
-        # get_or_create retries the read after a unique-constraint race, inside its own savepoint.
-        contact, created = Contact.objects.get_or_create(
-            platform_account=self.account, external_id=external_id, defaults=defaults
-        )
+        if self.account.platform != Platform.WHATSAPP:
+            # get_or_create retries the read after a unique-constraint race, inside its own savepoint.
+            contact, created = Contact.objects.get_or_create(
+                platform_account=self.account, external_id=external_id, defaults=defaults
+            )
+        else:
+            contact, created = self._whatsapp_contact(profile, external_id, phone, defaults)
         if not created:
             changes = {
                 name: defaults[name]
@@ -189,8 +327,35 @@ class MessageService:
                     setattr(contact, name, value)
         return contact
 
+    def _whatsapp_contact(
+        self, profile: ContactProfile, external_id: str, phone: str, defaults: dict[str, Any]
+    ) -> tuple[Contact, bool]:
+        """The contact any of the profile's ids names, given the ids it lacks; else a new one holding them all. One
+        person is one contact even when two deliveries race naming them differently (the phone and the BSUID in
+        one, only the BSUID in the other): the identities' unique constraint decides, and the loser's new contact
+        is undone (savepoint) in favour of the winner's."""
+        ids = self._contact_ids(profile, external_id, phone)
+        contact, primary, held = self._match_contact(ids, external_id)
+        if contact is not None:
+            self._attach_ids(contact, ids, held)
+            return contact, False
+        try:
+            with transaction.atomic():
+                contact, created = Contact.objects.get_or_create(
+                    platform_account=self.account, external_id=primary, defaults=defaults
+                )
+                winner = self._attach_ids(contact, ids, held)
+                if winner is not None and created:
+                    raise self._ContactRace(winner)
+        except self._ContactRace as race:
+            contact, created = Contact.objects.get(pk=race.contact_id), False
+            self._attach_ids(contact, ids, {})
+        return contact, created
+
     def _existing_contact(self, profile: ContactProfile) -> Contact | None:
-        external_id, _ = self._contact_key(profile)
+        external_id, phone = self._contact_key(profile)
+        if self.account.platform == Platform.WHATSAPP:
+            return self._match_contact(self._contact_ids(profile, external_id, phone), external_id)[0]
         return Contact.objects.filter(platform_account=self.account, external_id=external_id).first()
 
     def conversation_for(self, contact: Contact, at: datetime) -> Conversation:

@@ -26,6 +26,16 @@ from switchboard.inbox.models import MessageKind
 # (`US.13491208655302741918`) and usernames do not match.
 PHONE = re.compile(r"\+?\d{5,20}")
 
+# A business-scoped user id as Meta documents it: a two-letter country code, a period, then up to 128 letters and
+# digits (`US.13491208655302741918`); a parent BSUID has `ENT.` after the country (`US.ENT.11815799212886844830`).
+USER_ID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
+
+
+def user_id_or_empty(value: Any) -> str:
+    """The value when it is a well-formed business-scoped user id, else '' (a malformed id is never trusted)."""
+    text = as_str(value).strip()
+    return text if USER_ID.fullmatch(text) else ""
+
 
 def as_str(value: Any) -> str:
     """A payload scalar as text; missing, null and structured values become ''. Numbers keep their digits

@@ -15,8 +15,12 @@ Decisions (see the tests for each):
 * Statuses: sent / delivered / read / failed map to themselves; `played` (a voice note was played) is `read`;
   `deleted` (legacy: the customer deleted a message) is a `MessageDeleted`; any other status produces no event.
 * A `value` carrying only `errors` (a delivery-level error from Meta) produces no event.
-* The contact is the phone number when WhatsApp gives one; for a business-scoped user (`from` missing or `US.…`)
-  it is the BSUID (`from_user_id` / `contacts[].user_id`) with an empty phone number.
+* Voice notes are audio attachments with `payload.voice = true`: `audio` with `voice: true`, and the older API's
+  `type: voice`.
+* The contact is the phone number when WhatsApp gives a valid one; for a business-scoped user (`from` missing or
+  `US.…`) it is the BSUID (`from_user_id` / `contacts[].user_id`) with an empty phone number. Every well-formed id
+  WhatsApp gives rides along (`user_id`, `parent_user_id`, `username`), so the service can find the contact by any
+  of them; a malformed BSUID is dropped, never taken for the sender.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from switchboard.inbox.events import (
 )
 from switchboard.inbox.models import MessageKind, MessageStatus
 from switchboard.meta.timestamps import parse_timestamp
-from switchboard.whatsapp.parsers import PHONE, as_dict, as_float, as_list, as_str, compact
+from switchboard.whatsapp.parsers import PHONE, as_dict, as_float, as_list, as_str, compact, user_id_or_empty
 
 _MEDIA_TYPES = {
     "image": MessageKind.IMAGE,
@@ -44,6 +48,7 @@ _MEDIA_TYPES = {
     "audio": MessageKind.AUDIO,
     "document": MessageKind.DOCUMENT,
     "sticker": MessageKind.STICKER,
+    "voice": MessageKind.AUDIO,  # the older API's voice note: `{"type": "voice", "voice": {"id", "mime_type", …}}`
 }
 
 _STATUSES = {
@@ -202,7 +207,9 @@ def _parse_message(message: Any, contacts: list[dict[str, Any]]) -> InboundEvent
 
 def _media(kind: str, media: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     caption = as_str(media.get("caption"))
-    if kind == "audio" and "voice" in media:
+    if kind == "voice":
+        payload["voice"] = True
+    elif kind == "audio" and "voice" in media:
         payload["voice"] = bool(media.get("voice"))
     if kind == "sticker" and "animated" in media:
         payload["animated"] = bool(media.get("animated"))
@@ -249,10 +256,13 @@ def _interactive(interactive: dict[str, Any], payload: dict[str, Any]) -> dict[s
 
 
 def _sender(message: dict[str, Any], contacts: list[dict[str, Any]]) -> ContactProfile:
-    """The customer: the phone number when WhatsApp shares it, else the business-scoped user id."""
-    sender = as_str(message.get("from"))
-    user_id = as_str(message.get("from_user_id"))
-    ids = {i for i in (sender, user_id) if i}
+    """The customer, with every id WhatsApp gives for them: the phone number (`from` / `contacts[].wa_id`) when it
+    shares one, the business-scoped user id (`from_user_id` / `contacts[].user_id`, or a `US.…` in `from`), the
+    parent BSUID and the username. `external_id` is the phone number when there is a valid one, else the BSUID: a
+    malformed id never stands in for a valid phone number."""
+    sender = as_str(message.get("from")).strip()
+    raw_user_id = as_str(message.get("from_user_id")).strip()
+    ids = {i for i in (sender, raw_user_id) if i}
 
     def keys(contact: dict[str, Any]) -> set[str]:
         return {k for k in (as_str(contact.get("wa_id")), as_str(contact.get("user_id"))) if k}
@@ -264,21 +274,27 @@ def _sender(message: dict[str, Any], contacts: list[dict[str, Any]]) -> ContactP
         only = contacts[0]
         wa_id, contact_user_id = as_str(only.get("wa_id")), as_str(only.get("user_id"))
         contradicts = (sender and wa_id and wa_id != sender) or (
-            user_id and contact_user_id and contact_user_id != user_id
+            raw_user_id and contact_user_id and contact_user_id != raw_user_id
         )
         entry = None if contradicts else only
     entry = entry or {}
     profile = as_dict(entry.get("profile"))
-    phone = next((v for v in (sender, as_str(entry.get("wa_id"))) if PHONE.fullmatch(v)), "")
-    user_id = user_id or as_str(entry.get("user_id")) or (sender if sender and not phone else "")
-    external_id = phone or user_id
+    phone = next((v for v in (sender, as_str(entry.get("wa_id")).strip()) if PHONE.fullmatch(v)), "")
+    user_id = user_id_or_empty(raw_user_id) or user_id_or_empty(entry.get("user_id")) or user_id_or_empty(sender)
+    parent_user_id = user_id_or_empty(message.get("from_parent_user_id")) or user_id_or_empty(
+        entry.get("parent_user_id")
+    )
+    # Nothing well-formed at all: the sender as WhatsApp wrote it, so the message is still kept.
+    external_id = phone or user_id or parent_user_id or sender or raw_user_id
     if not external_id:
         raise ValueError(f"message {as_str(message.get('id'))} names no sender (no 'from' nor 'from_user_id')")
     return ContactProfile(
         external_id=external_id,
         name=as_str(profile.get("name")),
-        username=as_str(profile.get("username")),
+        username=as_str(profile.get("username")).strip(),
         phone_number=phone,
+        user_id=user_id,
+        parent_user_id=parent_user_id,
     )
 
 

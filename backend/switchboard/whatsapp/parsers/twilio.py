@@ -13,7 +13,13 @@ Decisions:
   customer). Both come with the `AccountSid`.
 * Status mapping: queued / accepted / scheduled → queued, sending → sending (the service never moves a status
   backwards, so these are harmless when late), sent / delivered / read → themselves, undelivered / failed /
-  canceled → failed with `ErrorCode` (and `ErrorMessage` when Twilio sends one). Unknown statuses give no event.
+  canceled → failed with `ErrorCode` and the sentence the send path gives that code (twilio_errors.py; Twilio's
+  own `ErrorMessage` is not an agent's sentence). Unknown statuses give no event.
+* A status callback needs only `MessageSid` and `MessageStatus`: `From` / `To` may be missing (trimmed or forwarded
+  callbacks); the adapter then routes it by its URL (`/api/webhooks/twilio/<account id>/status/`) or by the
+  MessageSid of our own message.
+* A button reply's text is `ButtonText` (the button the customer tapped), else `Body`.
+* `ExternalUserId` (the business-scoped user id) rides along with a phone `From`; a malformed one is dropped.
 * Twilio gives no time for inbound messages or statuses: the event time is `now` (injectable for tests).
 * Every `MediaUrl{i}` becomes an attachment, whatever `NumMedia` says.
 * An inbound message with no body, no media, no location and no button is `kind=unsupported` rather than an empty
@@ -28,7 +34,8 @@ from typing import Any
 
 from switchboard.inbox.events import AttachmentRef, ContactProfile, InboundEvent, InboundMessage, StatusUpdate
 from switchboard.inbox.models import MessageKind, MessageStatus
-from switchboard.whatsapp.parsers import PHONE, as_float, as_str, compact, kind_for_mime
+from switchboard.whatsapp.parsers import PHONE, as_float, as_str, compact, kind_for_mime, user_id_or_empty
+from switchboard.whatsapp.twilio_errors import delivery_failure_sentence
 
 _PREFIX = "whatsapp:"
 
@@ -83,14 +90,21 @@ def is_status_callback(params: dict[str, str]) -> bool:
 
 
 def account_key(params: dict[str, str]) -> tuple[str, str]:
-    """(our WhatsApp number without the `whatsapp:` prefix, AccountSid) — what routes the request to a tenant."""
+    """(our WhatsApp number without the `whatsapp:` prefix, AccountSid) — what routes the request to a tenant. A
+    status callback may come without `From` (trimmed or forwarded callbacks carry only MessageSid, MessageStatus,
+    AccountSid, ErrorCode): the number is then '' and the adapter routes by the callback's URL or its MessageSid."""
     if not isinstance(params, dict):
         raise ValueError("expected Twilio's form-encoded parameters")
-    ours = as_str(params.get("From" if is_status_callback(params) else "To"))
-    number = strip_prefix(ours)
-    if not number:
-        raise ValueError("the Twilio request names no WhatsApp number of ours ('To' / 'From')")
+    status_callback = is_status_callback(params)
+    number = strip_prefix(as_str(params.get("From" if status_callback else "To")))
+    if not number and not status_callback:
+        raise ValueError("the Twilio message names no WhatsApp number of ours ('To')")
     return number, as_str(params.get("AccountSid")).strip()
+
+
+def message_sid(params: dict[str, str]) -> str:
+    """The MessageSid (or its older names), '' when there is none."""
+    return next((as_str(params.get(k)).strip() for k in ("MessageSid", "SmsMessageSid", "SmsSid") if params.get(k)), "")
 
 
 def parse(params: dict[str, str], *, now: datetime | None = None) -> list[InboundEvent]:
@@ -104,7 +118,7 @@ def parse(params: dict[str, str], *, now: datetime | None = None) -> list[Inboun
 
 
 def _sid(params: dict[str, str]) -> str:
-    sid = next((as_str(params.get(k)) for k in ("MessageSid", "SmsMessageSid", "SmsSid") if params.get(k)), "")
+    sid = message_sid(params)
     if not sid:
         raise ValueError("the Twilio request has no MessageSid")
     return sid
@@ -115,12 +129,11 @@ def _status(params: dict[str, str], at: datetime) -> list[InboundEvent]:
     status = _STATUSES.get(as_str(params.get("MessageStatus")).strip().lower())
     if status is None:
         return []  # a status this code does not know (e.g. a new Twilio state): nothing to move
-    error_code = as_str(params.get("ErrorCode")).strip() if status == MessageStatus.FAILED else ""
-    error_message = (
-        as_str(params.get("ErrorMessage")) or as_str(params.get("ChannelStatusMessage"))
-        if status == MessageStatus.FAILED
-        else ""
-    )
+    failed = status == MessageStatus.FAILED
+    error_code = as_str(params.get("ErrorCode")).strip() if failed else ""
+    # The send path's sentence for the code (twilio_errors.py): Twilio's own ErrorMessage is for developers, and a
+    # callback often carries only the code.
+    error_message = delivery_failure_sentence(error_code) if failed else ""
     return [
         StatusUpdate(
             platform_message_id=sid,
@@ -135,18 +148,22 @@ def _status(params: dict[str, str], at: datetime) -> list[InboundEvent]:
 
 
 def _contact(params: dict[str, str]) -> ContactProfile:
+    """The customer: the phone number when `From` is one (with `ExternalUserId`, their business-scoped user id, when
+    Twilio sends it too), else the business-scoped user id. A malformed `ExternalUserId` is dropped: it never
+    replaces a valid phone number, nor a well-formed id in `From`."""
     sender = strip_prefix(as_str(params.get("From")))
     if not sender:
         raise ValueError("the Twilio message has no 'From'")
     name = as_str(params.get("ProfileName"))
+    user_id = user_id_or_empty(strip_prefix(as_str(params.get("ExternalUserId"))))
     if PHONE.fullmatch(sender):
         phone = sender if sender.startswith("+") else "+" + sender
         return ContactProfile(
-            external_id=as_str(params.get("WaId")) or phone.lstrip("+"), name=name, phone_number=phone
+            external_id=as_str(params.get("WaId")) or phone.lstrip("+"), name=name, phone_number=phone, user_id=user_id
         )
     # A username user: no phone number, the business-scoped id is who they are.
-    external_id = strip_prefix(as_str(params.get("ExternalUserId"))) or sender
-    return ContactProfile(external_id=external_id, name=name)
+    user_id = user_id or user_id_or_empty(sender)
+    return ContactProfile(external_id=user_id or sender, name=name, user_id=user_id)
 
 
 def _attachments(params: dict[str, str], message_type: str) -> tuple[AttachmentRef, ...]:
@@ -183,7 +200,7 @@ def _message(params: dict[str, str], at: datetime) -> InboundMessage:
     kind: str  # a MessageKind value
     if message_type in ("button", "interactive") or button_text or button_payload:
         kind = MessageKind.INTERACTIVE
-        text = body or button_text
+        text = button_text or body  # the button the customer tapped is what they said
         payload.update(compact({"type": message_type or "button", "title": button_text, "payload": button_payload}))
     elif params.get("Latitude") and params.get("Longitude"):
         kind = MessageKind.LOCATION

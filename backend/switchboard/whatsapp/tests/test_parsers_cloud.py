@@ -340,7 +340,11 @@ def test_contacts_absent_still_gives_a_contact_from_the_sender():
 def test_business_scoped_user_without_from_is_known_by_user_id_and_username():
     message = only_message("cloud__message__business_scoped_user.json")
     assert message.contact == ContactProfile(
-        external_id="US.13491208655302741918", name="Sam Rivera", username="samrivera", phone_number=""
+        external_id="US.13491208655302741918",
+        name="Sam Rivera",
+        username="samrivera",
+        phone_number="",
+        user_id="US.13491208655302741918",
     )
     assert message.text == "Hi, I'm messaging with my username"
 
@@ -348,7 +352,11 @@ def test_business_scoped_user_without_from_is_known_by_user_id_and_username():
 def test_business_scoped_id_in_from_is_no_phone_number():
     message = only_message("cloud__message__business_scoped_from.json")
     assert message.contact == ContactProfile(
-        external_id="US.13491208655302741918", name="Sam Rivera", username="samrivera", phone_number=""
+        external_id="US.13491208655302741918",
+        name="Sam Rivera",
+        username="samrivera",
+        phone_number="",
+        user_id="US.13491208655302741918",
     )
 
 

@@ -50,7 +50,11 @@ def test_twilio_fixture_is_an_exact_form_body_for_the_test_number_and_account(pa
     assert not raw.endswith(b"\n") and raw.isascii()
     params = dict(parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=True))
     assert params["AccountSid"] == "AC" + "a" * 32
-    # Our number is To on an inbound message and From on a status callback for a message we sent.
+    # Our number is To on an inbound message and From on a status callback for a message we sent (a trimmed
+    # callback may carry neither: then it names our message by MessageSid alone).
+    if params.get("MessageStatus") and "From" not in params:
+        assert "To" not in params and params["MessageSid"].startswith("SM")
+        return
     ours = params["From"] if params.get("MessageStatus") else params["To"]
     assert ours == "whatsapp:+14155238886"
 

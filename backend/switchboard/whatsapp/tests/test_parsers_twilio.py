@@ -183,7 +183,9 @@ def test_forwarded_flag_goes_into_the_payload():
 
 def test_business_scoped_user_is_known_by_the_external_user_id_without_phone():
     message = only_message("twilio__message__business_scoped_user.txt")
-    assert message.contact == ContactProfile(external_id="US.13491208655302741918", name="Sam Rivera")
+    assert message.contact == ContactProfile(
+        external_id="US.13491208655302741918", name="Sam Rivera", user_id="US.13491208655302741918"
+    )
 
 
 def test_unknown_message_type_becomes_unsupported_with_the_raw_form_kept():
@@ -230,14 +232,23 @@ def test_status_callback_maps_to_the_same_status(fixture, status):
 
 def test_undelivered_is_failed_with_the_error_code():
     update = only_status("twilio__status__undelivered.txt")
-    assert (update.status, update.error_code, update.error_message) == (MessageStatus.FAILED, "63024", "")
+    # Twilio sent only the code: the sentence the send path gives it.
+    assert (update.status, update.error_code, update.error_message) == (
+        MessageStatus.FAILED,
+        "63024",
+        "The customer's number is not a valid WhatsApp recipient.",
+    )
 
 
 def test_failed_carries_the_error_code_and_message():
     update = only_status("twilio__status__failed.txt")
     assert update.status == MessageStatus.FAILED
     assert update.error_code == "63016"
-    assert update.error_message == "Failed to send freeform message because you are outside the allowed window."
+    # The send path's sentence for 63016, not Twilio's developer message.
+    assert update.error_message == (
+        "More than 24 hours have passed since the customer last wrote, so WhatsApp only allows an approved "
+        "template message."
+    )
 
 
 def test_unknown_status_gives_no_event():

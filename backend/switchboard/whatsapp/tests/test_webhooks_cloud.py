@@ -517,6 +517,43 @@ EXPECTED: dict[str, Expect] = {
             ),
         ),
     ),
+    "cloud__message__phone_and_business_scoped.json": Expect(
+        # The number and the business-scoped user id together: the contact is the number (its ids are kept with it,
+        # see test_contact_identities.py), named and with the username.
+        "processed",
+        events=1,
+        messages=(
+            maria(
+                "wamid.HBgLMTQxNTU1NTAxMDEVAgASGBQzQUYxMDAwMDAwMDAwMDAzMAA=",
+                "text",
+                text="Can I visit on Saturday?",
+                username="maria.lopez",
+            ),
+        ),
+    ),
+    "cloud__message__malformed_user_id.json": Expect(
+        # A malformed user id beside a valid number: the number is the sender, the bad id is dropped.
+        "processed",
+        events=1,
+        messages=(
+            maria(
+                "wamid.HBgLMTQxNTU1NTAxMDEVAgASGBQzQUYxMDAwMDAwMDAwMDAzMQA=", "text", text="Is the deposit refundable?"
+            ),
+        ),
+    ),
+    "cloud__voice__legacy_voice_note.json": Expect(
+        # The older API's `type: voice`: an audio attachment marked as a voice note, not "unsupported".
+        "processed",
+        events=1,
+        messages=(
+            maria(
+                "wamid.HBgLMTQxNTU1NTAxMDEVAgASGBQzQUYxMDAwMDAwMDAwMDAzMgA=",
+                "audio",
+                attachments=(Attached("audio", mime_type="audio/ogg; codecs=opus", media_id="3157209442011187"),),
+                payload={"voice": True},
+            ),
+        ),
+    ),
     "cloud__video__basic.json": Expect(
         "processed",
         events=1,

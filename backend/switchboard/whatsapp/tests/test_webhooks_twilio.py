@@ -13,6 +13,10 @@ MARIA = "+14155550101"
 SAM = "US.13491208655302741918"  # a username user: no phone number
 MEDIA = "https://api.twilio.com/2010-04-01/Accounts/ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Messages/"
 OURS = "SMe8f90a1b2c3d4e5f60718293a4b5c6d7"  # the message of ours every status callback is about
+WINDOW_CLOSED = (
+    "More than 24 hours have passed since the customer last wrote, so WhatsApp only allows an approved template "
+    "message."
+)
 
 
 def maria(sid: str, kind: str, **fields) -> Stored:
@@ -39,6 +43,19 @@ EXPECTED: dict[str, Expect] = {
                 text="Confirm",
                 reply_to="MM8f7e6d5c4b3a29180716f5e4d3c2b1a0",
                 payload={"type": "button", "title": "Confirm", "payload": "CONFIRM_VIEWING_42"},
+            ),
+        ),
+    ),
+    "twilio__button__text_without_body.txt": Expect(
+        # An empty Body: the button the customer tapped (ButtonText) is the message text.
+        "processed",
+        events=1,
+        messages=(
+            maria(
+                "SMa0b1c2d3e4f5061728394a5b6c7d8e9f",
+                "interactive",
+                text="Yes, book it",
+                payload={"type": "button", "title": "Yes, book it", "payload": "BOOK_VIEWING_42"},
             ),
         ),
     ),
@@ -182,6 +199,12 @@ EXPECTED: dict[str, Expect] = {
             ),
         ),
     ),
+    "twilio__message__phone_and_external_user_id.txt": Expect(
+        # A phone From with the business-scoped ExternalUserId: the contact is the number (the id is kept with it).
+        "processed",
+        events=1,
+        messages=(maria("SMf1a2b3c4d5e6f708192a3b4c5d6e7f80", "text", text="Can I visit on Saturday?"),),
+    ),
     "twilio__message__forwarded.txt": Expect(
         "processed",
         events=1,
@@ -236,9 +259,16 @@ EXPECTED: dict[str, Expect] = {
             ours(
                 "failed",
                 error_code="63016",
-                error_message="Failed to send freeform message because you are outside the allowed window.",
+                error_message=WINDOW_CLOSED,
             ),
         ),
+    ),
+    "twilio__status__failed_without_addresses.txt": Expect(
+        # A trimmed callback (no From / To): routed by the MessageSid of our own message; the code's sentence.
+        "processed",
+        events=1,
+        seed=(sent_to_maria(),),
+        messages=(ours("failed", error_code="63016", error_message=WINDOW_CLOSED),),
     ),
     "twilio__status__queued.txt": Expect(
         # Our send task queued it already: nothing moves.
@@ -255,11 +285,15 @@ EXPECTED: dict[str, Expect] = {
         "processed", events=1, seed=(sent_to_maria("sending"),), messages=(ours("sent"),)
     ),
     "twilio__status__undelivered.txt": Expect(
-        # Undelivered is a failure; Twilio sent only the code.
+        # Undelivered is a failure; Twilio sent only the code, which reads as the send path's sentence.
         "processed",
         events=1,
         seed=(sent_to_maria(),),
-        messages=(ours("failed", error_code="63024"),),
+        messages=(
+            ours(
+                "failed", error_code="63024", error_message="The customer's number is not a valid WhatsApp recipient."
+            ),
+        ),
     ),
     "twilio__text__basic.txt": Expect(
         "processed",
