@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from twilio.request_validator import RequestValidator
 
+from switchboard.common.ids import parse_id
 from switchboard.common.phones import normalize_phone
 from switchboard.inbox import sendable
 from switchboard.inbox.events import InboundEvent
@@ -40,15 +41,15 @@ _LISTING_GONE = SendResult.failure("listing_missing", "The listing of this card 
 
 
 def _status_url_account_id(path: str) -> int | None:
-    """The account id of a Twilio status-callback URL (`/api/webhooks/twilio/<account id>/status/`), else None."""
+    """The account id of a Twilio status-callback URL (`/api/webhooks/twilio/<account id>/status/`), else None (a
+    number out of the id range included)."""
     try:
         match = resolve(path)
     except Resolver404:
         return None
     if match.url_name != "webhook-twilio-status":
         return None
-    account_id = match.kwargs.get("account_id")
-    return account_id if isinstance(account_id, int) else None
+    return parse_id(match.kwargs.get("account_id"))  # an id out of range names no account (never a 500)
 
 
 def _recipient_number(contact: Contact) -> str:

@@ -151,3 +151,17 @@ def test_a_status_callback_url_of_another_account_cannot_move_this_accounts_mess
     assert delivery.response.status_code == 200 and delivery.log.status == "ignored"
     message.refresh_from_db()
     assert message.status == "sent"
+
+
+@pytest.mark.parametrize("account_id", ["0", "99999999", "9223372036854775808", "123456789012345678901234567890"])
+def test_a_status_callback_url_naming_no_account_is_acknowledged_and_ignored(poster, twilio_account, account_id):
+    body = urlencode({"MessageSid": "SM0009", "MessageStatus": "delivered", "AccountSid": TWILIO_ACCOUNT_SID}).encode()
+    path = f"/api/webhooks/twilio/{account_id}/status/"
+    delivery = poster.post(
+        "twilio",
+        body,
+        "application/x-www-form-urlencoded",
+        path=path,
+        X_Twilio_Signature=twilio_signature("http://testserver" + path, body),
+    )
+    assert delivery.response.status_code == 200 and delivery.log.status == "ignored"
