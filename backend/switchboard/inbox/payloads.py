@@ -8,6 +8,7 @@ serializers read; the two batch functions read them in one query each.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,7 +20,7 @@ from switchboard.common.serializer_fields import URIOrNullField
 from switchboard.inbox import selectors
 from switchboard.inbox.media import attachment_urls
 from switchboard.inbox.models import Attachment, Contact, Conversation, Message
-from switchboard.inbox.sendable import Window, messaging_window_state
+from switchboard.inbox.sendable import FORWARDED_PAYLOAD_KEY, HUMAN_AGENT_TAG, SendableKind, Window, sendable_now
 from switchboard.platforms.models import PlatformAccount
 
 
@@ -85,6 +86,17 @@ class ConversationSerializer(serializers.ModelSerializer):
         help_text="When `messaging_window` changes by itself (`last_inbound_at` + 24 hours, or + 7 days for "
         "`human_agent`); null when it will not before the customer writes again, or when no window applies."
     )
+    sendable = serializers.SerializerMethodField(
+        help_text="What the reply windows let an agent send now — what the send endpoint accepts instead of "
+        "answering 409: `text`, `media` (a file), `listing_card`, `template` (WhatsApp Business API numbers). "
+        "`open` / `human_agent`: everything but templates elsewhere than WhatsApp; `templates_only`: `template`; "
+        "`closed`: nothing. The account's own state (`needs_reconnect`, disconnected) is not included: see the "
+        "platform account."
+    )
+    message_tag = serializers.SerializerMethodField(
+        help_text="The Messenger / Instagram message tag a reply goes with now: `HUMAN_AGENT` in the `human_agent` "
+        "window (24 hours to 7 days after the customer wrote), otherwise null (a plain `RESPONSE`)."
+    )
 
     class Meta:
         model = Conversation
@@ -106,6 +118,8 @@ class ConversationSerializer(serializers.ModelSerializer):
             "unread_count",
             "messaging_window",
             "window_expires_at",
+            "sendable",
+            "message_tag",
             "created_at",
             "updated_at",
         ]
@@ -126,18 +140,45 @@ class ConversationSerializer(serializers.ModelSerializer):
         }
 
     def to_representation(self, instance: Conversation) -> dict[str, Any]:
-        # One reading of the clock for both window fields (inbox/sendable.py decides them: one rule).
-        self._window_state = messaging_window_state(instance)
+        # One reading of the clock for every window field (inbox/sendable.py decides them: one rule).
+        self._sendable = sendable_now(instance)
         return super().to_representation(instance)
 
     @extend_schema_field(serializers.ChoiceField(choices=[(w.value, w.value) for w in Window]))
     def get_messaging_window(self, conversation: Conversation) -> str:
-        return str(self._window_state[0])
+        return str(self._sendable.window)
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_window_expires_at(self, conversation: Conversation) -> str | None:
-        expires = self._window_state[1]
+        expires = self._sendable.expires_at
         return serializers.DateTimeField().to_representation(expires) if expires is not None else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=[k.value for k in SendableKind])))
+    def get_sendable(self, conversation: Conversation) -> list[str]:
+        return [str(kind) for kind in self._sendable.kinds]
+
+    @extend_schema_field(serializers.ChoiceField(choices=[HUMAN_AGENT_TAG], allow_null=True))
+    def get_message_tag(self, conversation: Conversation) -> str | None:
+        return self._sendable.message_tag
+
+
+class AttachmentSource(enum.StrEnum):
+    """Where an attachment's file came from (`source` in the attachment JSON)."""
+
+    PLATFORM_MEDIA_ID = "platform_media_id"  # the platform named it by id (WhatsApp Cloud, bridges): `media_id`
+    URL = "url"  # the platform gave a link to fetch (Messenger / Instagram CDN, Twilio MediaUrl); never shown
+    UPLOAD = "upload"  # an agent uploaded the file
+    FORWARDED = "forwarded"  # an agent sent a stored attachment again (`attachment_id`)
+
+
+def attachment_source(attachment: Attachment) -> AttachmentSource:
+    if attachment.media_id:
+        return AttachmentSource.PLATFORM_MEDIA_ID
+    if attachment.source_url:
+        return AttachmentSource.URL
+    payload = attachment.message.payload  # the message is the prefetch's parent (selectors.message_queryset)
+    forwarded = isinstance(payload, dict) and payload.get(FORWARDED_PAYLOAD_KEY) is not None
+    return AttachmentSource.FORWARDED if forwarded else AttachmentSource.UPLOAD
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -147,14 +188,33 @@ class AttachmentSerializer(serializers.ModelSerializer):
     thumbnail_url = serializers.SerializerMethodField(
         help_text="Signed URL of the 320px JPEG thumbnail (images); null otherwise."
     )
+    media_id = serializers.SerializerMethodField(
+        help_text="The platform's own id of the media (WhatsApp Cloud media id, a bridge's message id), to look it "
+        "up at the platform when debugging; null when the platform gave none. The platform's download link is "
+        "never shown (it is signed for the account, and short-lived)."
+    )
+    # The JSON key is `source`; DRF's metaclass moves declared fields off the class, so Field.source is untouched.
+    source = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="Where the file came from: `platform_media_id` (the platform named it by `media_id`), `url` (the "
+        "platform gave a link to download), `upload` (an agent uploaded it) or `forwarded` (an agent sent a "
+        "stored attachment again)."
+    )
 
     class Meta:
         model = Attachment
         fields = [
             "id", "kind", "mime_type", "filename", "caption", "status", "error", "size", "width", "height", "url",
-            "thumbnail_url",
+            "thumbnail_url", "media_id", "source",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_media_id(self, attachment: Attachment) -> str | None:
+        return attachment.media_id or None
+
+    @extend_schema_field(serializers.ChoiceField(choices=[s.value for s in AttachmentSource]))
+    def get_source(self, attachment: Attachment) -> str:
+        return str(attachment_source(attachment))
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_url(self, attachment: Attachment) -> str | None:
@@ -187,6 +247,11 @@ class MessageSerializer(serializers.ModelSerializer):
     sent_by = UserSummarySerializer(read_only=True, allow_null=True)
     reactions = ReactionsField(child=ReactionSerializer(), read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
+    reply_to_platform_id = serializers.SerializerMethodField(
+        help_text="The platform's id of the message this one quotes (a reply): set also when that message is not "
+        "stored here (`reply_to` is then null — before Switchboard was connected, or never delivered to it); null "
+        "when it quotes nothing."
+    )
 
     class Meta:
         model = Message
@@ -198,6 +263,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "text",
             "payload",
             "reply_to",
+            "reply_to_platform_id",
             "platform_message_id",
             "status",
             "error_code",
@@ -229,6 +295,10 @@ class MessageSerializer(serializers.ModelSerializer):
                 "were sent without one): the sending client matches the broadcast copy to its own by it."
             },
         }
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_reply_to_platform_id(self, message: Message) -> str | None:
+        return message.reply_to_platform_id or None
 
 
 class ConversationDetailSerializer(ConversationSerializer):

@@ -10,7 +10,8 @@ a vendor request at send time through these helpers, so every platform reads a m
   time with fresh image links by the app that owns listings, asked through the LISTING_CARD hook (inbox/hooks.py);
   each adapter renders it in its own wire format.
 * `messaging_window(conversation, at)` — where the conversation stands in the platforms' reply windows;
-  `messaging_window_state` adds when that state ends (the API's `window_expires_at`).
+  `messaging_window_state` adds when that state ends (the API's `window_expires_at`); `sendable_now` what may be
+  sent now and the Messenger / Instagram tag it goes with (the API's `sendable`, `message_tag`).
 * `metadata_for(message_id)` — the tag Meta echoes back with our own messages.
 """
 
@@ -34,6 +35,8 @@ from switchboard.platforms.models import Platform, Provider
 
 # Sent with Meta messages and echoed back (`message_echoes`): how ingest knows an echo is the copy of one of ours.
 METADATA_PREFIX = "switchboard:msg:"
+# In the payload of a message an agent sent with a stored attachment (`attachment_id`): the attachment it re-sent.
+FORWARDED_PAYLOAD_KEY = "forwarded_attachment_id"
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
@@ -71,6 +74,53 @@ def messaging_window_state(conversation: Conversation, at: datetime | None = Non
     if last is not None and at - last <= HUMAN_AGENT_WINDOW:
         return Window.HUMAN_AGENT, last + HUMAN_AGENT_WINDOW
     return Window.CLOSED, None
+
+
+class SendableKind(enum.StrEnum):
+    """What an agent can send (one of the send endpoint's contents): `text`, a file (`media`: `file` or
+    `attachment_id`), a listing's card, a WhatsApp template."""
+
+    TEXT = "text"
+    MEDIA = "media"
+    LISTING_CARD = "listing_card"
+    TEMPLATE = "template"
+
+
+# Messenger / Instagram: an agent's reply after 24 hours (up to 7 days) is sent with this message tag.
+HUMAN_AGENT_TAG = "HUMAN_AGENT"
+
+
+def templates_allowed(platform: str, provider: str) -> bool:
+    """Approved templates are a WhatsApp Business API feature (Cloud API, Twilio; the sandbox behaves as the Cloud
+    API so what an agency tries there holds once it connects Meta). Bridges and Messenger / Instagram have none."""
+    return platform == Platform.WHATSAPP and provider in (Provider.META, Provider.TWILIO, Provider.SANDBOX)
+
+
+@dataclass(frozen=True)
+class SendableNow:
+    """What the reply windows allow in a conversation at one moment — what the send endpoint would accept, so a
+    client knows before sending instead of learning it from a 409. The account's own state (disconnected, needs
+    reconnecting) is the account's (`/api/platforms/accounts/`), not part of this."""
+
+    window: Window
+    expires_at: datetime | None  # when `window` changes by itself
+    kinds: tuple[SendableKind, ...]  # in SendableKind's order
+    message_tag: str | None  # the Messenger / Instagram tag replies carry now, or None
+
+
+def sendable_now(conversation: Conversation, at: datetime | None = None) -> SendableNow:
+    """The one rule of what may be sent now (the send service refuses by the same window and template rules)."""
+    window, expires_at = messaging_window_state(conversation, at)
+    account = conversation.platform_account
+    templates = templates_allowed(account.platform, account.provider)
+    free_form = (SendableKind.TEXT, SendableKind.MEDIA, SendableKind.LISTING_CARD)
+    if window in (Window.OPEN, Window.HUMAN_AGENT):
+        kinds = free_form + ((SendableKind.TEMPLATE,) if templates else ())
+    elif window == Window.TEMPLATES_ONLY:
+        kinds = (SendableKind.TEMPLATE,)
+    else:
+        kinds = ()
+    return SendableNow(window, expires_at, kinds, HUMAN_AGENT_TAG if window == Window.HUMAN_AGENT else None)
 
 
 def metadata_for(message_id: int) -> str:

@@ -67,7 +67,7 @@ from switchboard.inbox.models import (
     MessageKind,
     MessageStatus,
 )
-from switchboard.inbox.sendable import Window, messaging_window
+from switchboard.inbox.sendable import FORWARDED_PAYLOAD_KEY, Window, messaging_window, templates_allowed
 from switchboard.inbox.services.ingest import message_preview
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.registry import SendResult, adapter_for
@@ -123,12 +123,8 @@ CLOSED_DETAIL = (
 
 def _is_business_api_whatsapp(account: PlatformAccount) -> bool:
     # A sandbox number behaves as a Cloud API one (24-hour window, templates), so what an agency tries in the
-    # sandbox holds once it connects Meta.
-    return account.platform == Platform.WHATSAPP and account.provider in (
-        Provider.META,
-        Provider.TWILIO,
-        Provider.SANDBOX,
-    )
+    # sandbox holds once it connects Meta. One rule with the conversation JSON's `sendable` (inbox/sendable.py).
+    return templates_allowed(account.platform, account.provider)
 
 
 def _check_account(account: PlatformAccount) -> None:
@@ -381,7 +377,8 @@ def message_send_outcome(
     _check_account(account)
     _check_window(conversation, template=template is not None)
 
-    kind, payload, attachment_fields = MessageKind.TEXT, {}, None
+    kind, attachment_fields = MessageKind.TEXT, None
+    payload: dict[str, Any] = {}
     if template is not None:
         payload, text = {"template": template}, _template_text(template)
     elif listing_id is not None:
@@ -389,6 +386,7 @@ def message_send_outcome(
         text, payload = _listing_card_snapshot(organization_id, listing_id)
     elif attachment_id is not None:
         attachment_fields = _forwarded_attachment(organization_id, attachment_id)
+        payload = {FORWARDED_PAYLOAD_KEY: attachment_id}  # the attachment JSON's `source: forwarded`
     elif upload is not None:
         attachment_fields = _stored_upload(organization_id, upload)
     if attachment_fields is not None:

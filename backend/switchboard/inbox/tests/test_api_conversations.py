@@ -35,6 +35,8 @@ CONVERSATION_KEYS = {
     "unread_count",
     "messaging_window",
     "window_expires_at",
+    "sendable",
+    "message_tag",
     "created_at",
     "updated_at",
 }

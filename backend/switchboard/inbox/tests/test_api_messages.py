@@ -25,6 +25,7 @@ MESSAGE_KEYS = {
     "text",
     "payload",
     "reply_to",
+    "reply_to_platform_id",
     "platform_message_id",
     "status",
     "error_code",
@@ -45,7 +46,7 @@ MESSAGE_KEYS = {
 }
 ATTACHMENT_KEYS = {
     "id", "kind", "mime_type", "filename", "caption", "status", "error", "size", "width", "height", "url",
-    "thumbnail_url",
+    "thumbnail_url", "media_id", "source",
 }  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """What the web app reads from conversations beyond the inbox list itself: `updated_since` (resync after a
-reconnect), the reply-window state (`messaging_window`, `window_expires_at`, `last_inbound_at`), the envelope's
+reconnect), the reply-window state (`messaging_window`, `window_expires_at`, `last_inbound_at`, `sendable`,
+`message_tag`), the envelope's
 `unread_conversations`, and `mark-unread/`."""
 
 from __future__ import annotations
@@ -120,22 +121,29 @@ def test_messages_updated_since_lists_changed_messages_newest_change_first(agent
 
 
 # --- reply-window state -----------------------------------------------------------------------------------------------
+ALL = ["text", "media", "listing_card", "template"]
+FREE_FORM = ["text", "media", "listing_card"]
+
+
 @pytest.mark.parametrize(
-    ("platform", "provider", "wrote_ago", "window", "expires_after"),
+    ("platform", "provider", "wrote_ago", "window", "expires_after", "sendable", "tag"),
     [
-        (Platform.WHATSAPP, Provider.META, timedelta(hours=1), "open", timedelta(hours=24)),
-        (Platform.WHATSAPP, Provider.TWILIO, timedelta(hours=25), "templates_only", None),
-        (Platform.WHATSAPP, Provider.SANDBOX, timedelta(hours=23), "open", timedelta(hours=24)),
-        (Platform.WHATSAPP, Provider.META, None, "templates_only", None),
-        (Platform.WHATSAPP, Provider.BRIDGE, timedelta(days=30), "open", None),
-        (Platform.MESSENGER, Provider.META, timedelta(hours=2), "open", timedelta(hours=24)),
-        (Platform.MESSENGER, Provider.META, timedelta(hours=30), "human_agent", timedelta(days=7)),
-        (Platform.INSTAGRAM, Provider.META, timedelta(days=8), "closed", None),
-        (Platform.INSTAGRAM, Provider.META, None, "closed", None),
+        (Platform.WHATSAPP, Provider.META, timedelta(hours=1), "open", timedelta(hours=24), ALL, None),
+        (Platform.WHATSAPP, Provider.TWILIO, timedelta(hours=25), "templates_only", None, ["template"], None),
+        (Platform.WHATSAPP, Provider.SANDBOX, timedelta(hours=23), "open", timedelta(hours=24), ALL, None),
+        (Platform.WHATSAPP, Provider.META, None, "templates_only", None, ["template"], None),
+        (Platform.WHATSAPP, Provider.BRIDGE, timedelta(days=30), "open", None, FREE_FORM, None),
+        (Platform.MESSENGER, Provider.META, timedelta(hours=2), "open", timedelta(hours=24), FREE_FORM, None),
+        (Platform.MESSENGER, Provider.META, timedelta(hours=30), "human_agent", timedelta(days=7), FREE_FORM,
+         "HUMAN_AGENT"),
+        (Platform.INSTAGRAM, Provider.META, timedelta(days=3), "human_agent", timedelta(days=7), FREE_FORM,
+         "HUMAN_AGENT"),
+        (Platform.INSTAGRAM, Provider.META, timedelta(days=8), "closed", None, [], None),
+        (Platform.INSTAGRAM, Provider.META, None, "closed", None, [], None),
     ],
-)
+)  # fmt: skip
 def test_the_conversation_says_its_reply_window_and_when_it_changes(
-    agent_client, org, make_account, platform, provider, wrote_ago, window, expires_after
+    agent_client, org, make_account, platform, provider, wrote_ago, window, expires_after, sendable, tag
 ):
     account = make_account(org, platform, provider)
     last_inbound = (timezone.now() - wrote_ago).replace(microsecond=0) if wrote_ago is not None else None
@@ -149,6 +157,7 @@ def test_the_conversation_says_its_reply_window_and_when_it_changes(
         assert parsed(item["last_inbound_at"]) == last_inbound
         expected = last_inbound + expires_after if expires_after is not None else None
         assert parsed(item["window_expires_at"]) == expected
+        assert (item["sendable"], item["message_tag"]) == (sendable, tag)
 
 
 def test_the_window_fields_ride_on_conversation_updated(agent_client, wa, django_capture_on_commit_callbacks):
@@ -161,6 +170,7 @@ def test_the_window_fields_ride_on_conversation_updated(agent_client, wa, django
     assert data["messaging_window"] == "open"
     assert parsed(data["window_expires_at"]) == wrote + timedelta(hours=24)
     assert parsed(data["last_inbound_at"]) == wrote
+    assert (data["sendable"], data["message_tag"]) == (["text", "media", "listing_card", "template"], None)
 
 
 # --- unread_conversations ---------------------------------------------------------------------------------------------

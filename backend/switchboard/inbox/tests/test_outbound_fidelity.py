@@ -1,18 +1,27 @@
 """Outbound fidelity, round two (issue 14), against the fake vendor on 127.0.0.1 (tests/fakes/vendor.py): Graph's
-Retry-After is honoured."""
+Retry-After is honoured; the conversation says what may be sent now (`sendable`, `message_tag`) and the send
+endpoint agrees; the message and attachment JSON show the media id, the file's source and the quoted message's
+platform id."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
 from celery.exceptions import Retry
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from switchboard.inbox.models import Message
+from switchboard.inbox.models import Attachment, Conversation, Message
 from switchboard.inbox.services import sending
 from switchboard.inbox.tasks.sending import send_message_task
-from switchboard.inbox.tests.outbound_support import conversation_for, send
-from tests.fakes import Reply, cloud_sent, graph_error
+from switchboard.inbox.tests.conftest import create_attachment, create_message
+from switchboard.inbox.tests.outbound_support import IGSID, PSID, WA_CUSTOMER, conversation_for, jpeg_bytes, send
+from tests.fakes import Reply, cloud_sent, graph_error, twilio_created
 
 pytestmark = pytest.mark.usefixtures("celery_eager")
 
@@ -62,3 +71,139 @@ def test_retry_after_is_read_from_any_graph_answer(fake_vendor, wa_cloud_account
     with mock.patch.object(send_message_task, "retry", side_effect=Retry()) as retry, pytest.raises(Retry):
         send_message_task.run(message.pk, attempt=1)
     assert retry.call_args.kwargs["countdown"] == 4  # the longer of the two
+
+
+# --- the reply window, visible before sending ------------------------------------------------------------------------
+def _content(kind: str, account, listing) -> tuple[dict, str | None]:
+    if kind == "text":
+        return {"text": "Hello"}, None
+    if kind == "media":
+        return {"file": SimpleUploadedFile("flat.jpg", jpeg_bytes(), content_type="image/jpeg")}, "multipart"
+    if kind == "listing_card":
+        return {"listing_id": listing.pk}, None
+    name = "HXb5b62575e6e4ff6129ad7c8efe1f983e" if account.provider == "twilio" else "viewing_follow_up"
+    return {"template": {"name": name, "language": "en_US", "components": []}}, None
+
+
+@pytest.mark.parametrize(
+    ("account_fixture", "external_id", "wrote_ago"),
+    [
+        ("wa_cloud_account", WA_CUSTOMER, timedelta(hours=2)),
+        ("wa_cloud_account", WA_CUSTOMER, timedelta(hours=30)),
+        ("twilio_account", WA_CUSTOMER, timedelta(days=2)),
+        ("messenger_account", PSID, timedelta(hours=2)),
+        ("messenger_account", PSID, timedelta(days=3)),
+        ("instagram_account", IGSID, timedelta(days=9)),
+    ],
+)
+def test_what_sendable_lists_is_exactly_what_the_send_endpoint_accepts(
+    request, fake_vendor, org, agent_client, django_capture_on_commit_callbacks, account_fixture, external_id, wrote_ago
+):
+    from switchboard.listings.models import Listing
+
+    account = request.getfixturevalue(account_fixture)
+    listing = Listing.objects.create(organization=org, reference="39", title="Sea view flat", location="Cádiz")
+    accepted = Reply(200, {"message_id": "m_OUT", "recipient_id": external_id, "messages": [{"id": "wamid.OUT"}]})
+    fake_vendor.on("POST", r"/v21\.0/[^/]+/messages", accepted)
+    fake_vendor.on("POST", r"/v21\.0/[^/]+/media", Reply(200, {"id": "MEDIA-1"}))
+    fake_vendor.on("POST", r"/2010-04-01/Accounts/[^/]+/Messages\.json", twilio_created("SM1"))
+    conversation = conversation_for(account, external_id=external_id, last_inbound=wrote_ago)
+    shown = agent_client.get(f"/api/messages/conversations/{conversation.pk}/").json()
+
+    answers = {}
+    for kind in ["text", "media", "listing_card", "template"]:
+        body, form = _content(kind, account, listing)
+        sent = send(agent_client, django_capture_on_commit_callbacks, conversation, body, format=form)
+        answers[kind] = sent.response.status_code
+    assert [kind for kind, status in answers.items() if status == 201] == shown["sendable"], answers
+    assert all(status in (400, 409) for kind, status in answers.items() if kind not in shown["sendable"]), answers
+    tagged = [r.json.get("tag") for r in fake_vendor.requests("POST", r"/v21\.0/[^/]+/messages") if r.json]
+    if account.platform != "whatsapp" and shown["sendable"]:
+        # What went out carries the tag the conversation said: HUMAN_AGENT between 24 hours and 7 days, else none.
+        assert tagged and set(tagged) == {shown["message_tag"]}
+
+
+# --- what the message and attachment JSON show ------------------------------------------------------------------------
+FIXTURES = Path(__file__).resolve().parents[2]
+
+
+def _fixture(platform: str, name: str) -> bytes:
+    return (FIXTURES / platform / "tests" / "fixtures" / name).read_bytes()
+
+
+def _messages_of(client, account) -> list[dict]:
+    conversation = Conversation.objects.get(platform_account=account)
+    response = client.get("/api/messages/messages/", {"conversation": conversation.pk})
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def test_a_whatsapp_photo_shows_its_media_id_and_source(poster, agent_client, wa_cloud_account):
+    assert poster.meta("whatsapp", _fixture("whatsapp", "cloud__image__caption.json")).response.status_code == 200
+    [message] = _messages_of(agent_client, wa_cloud_account)
+    [attachment] = message["attachments"]
+    assert (attachment["media_id"], attachment["source"]) == ("1479537139650973", "platform_media_id")
+    assert (message["reply_to"], message["reply_to_platform_id"]) == (None, None)
+
+
+def test_a_messenger_photo_says_url_and_never_shows_the_cdn_link(poster, agent_client, messenger_account):
+    body = _fixture("messenger", "messages__image.json")
+    cdn_link = json.loads(body)["entry"][0]["messaging"][0]["message"]["attachments"][0]["payload"]["url"]
+    assert poster.meta("messenger", body).response.status_code == 200
+    response = agent_client.get("/api/messages/messages/", {"conversation": Conversation.objects.get().pk})
+    [attachment] = response.json()["results"][0]["attachments"]
+    assert (attachment["media_id"], attachment["source"]) == (None, "url")
+    assert Attachment.objects.get().source_url == cdn_link  # kept to download it …
+    assert cdn_link not in response.content.decode()  # … never shown (signed for the Page, short-lived)
+
+
+def test_a_reply_to_a_message_we_never_stored_shows_its_platform_id(poster, agent_client, messenger_account):
+    assert poster.meta("messenger", _fixture("messenger", "messages__reply_to.json")).response.status_code == 200
+    [message] = _messages_of(agent_client, messenger_account)
+    assert (message["reply_to"], message["reply_to_platform_id"]) == (None, "m_OurProposal0001")
+
+
+def test_a_reply_to_a_stored_message_shows_both(poster, agent_client, messenger_account):
+    conversation = conversation_for(messenger_account, external_id=PSID)
+    ours = create_message(
+        conversation, "Saturday at 10?", direction="outbound", platform_message_id="m_OurProposal0001"
+    )
+    assert poster.meta("messenger", _fixture("messenger", "messages__reply_to.json")).response.status_code == 200
+    reply = next(m for m in _messages_of(agent_client, messenger_account) if m["id"] != ours.pk)
+    assert (reply["reply_to"], reply["reply_to_platform_id"]) == (ours.pk, "m_OurProposal0001")
+
+
+def test_an_agents_upload_and_its_forwarded_copy(fake_vendor, agent_client, wa_cloud_account,
+                                                 django_capture_on_commit_callbacks):  # fmt: skip
+    fake_vendor.on("POST", r"/v21\.0/106540352242922/media", Reply(200, {"id": "MEDIA-77"}))
+    fake_vendor.on("POST", CLOUD_MESSAGES, cloud_sent("wamid.IMG1"), cloud_sent("wamid.IMG2"))
+    conversation = conversation_for(wa_cloud_account)
+    upload = SimpleUploadedFile("flat.jpg", jpeg_bytes(), content_type="image/jpeg")
+    first = send(agent_client, django_capture_on_commit_callbacks, conversation, {"file": upload}, format="multipart")
+    [uploaded] = first.response.json()["attachments"]
+    again = send(agent_client, django_capture_on_commit_callbacks, conversation, {"attachment_id": uploaded["id"]})
+    [forwarded] = again.response.json()["attachments"]
+    assert (uploaded["source"], uploaded["media_id"]) == ("upload", None)
+    assert (forwarded["source"], forwarded["media_id"]) == ("forwarded", None)
+    assert again.response.json()["payload"] == {"forwarded_attachment_id": uploaded["id"]}
+    assert [r.json["image"]["id"] for r in fake_vendor.requests("POST", CLOUD_MESSAGES)] == ["MEDIA-77", "MEDIA-77"]
+    # The broadcast carries the same JSON as the answer.
+    assert again.of("message.created")[0]["attachments"][0]["source"] == "forwarded"
+
+
+def test_the_attachment_json_costs_no_query_per_attachment(agent_client, wa_cloud_account):
+    """`source` reads the attachment's message, which the prefetch already holds: as many queries for five as one."""
+    conversation = conversation_for(wa_cloud_account)
+    url = "/api/messages/messages/"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = agent_client.get(url, {"conversation": conversation.pk})
+        assert {a["source"] for m in response.json()["results"] for a in m["attachments"]} == {"platform_media_id"}
+        return len(captured)
+
+    create_attachment(create_message(conversation, "photo"), media_id="MID0")
+    one = queries()
+    for n in range(1, 5):
+        create_attachment(create_message(conversation, f"photo {n}"), media_id=f"MID{n}")
+    assert queries() == one
