@@ -163,7 +163,7 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 
 class AttachmentSource(enum.StrEnum):
-    """Where an attachment's file came from (`source` in the attachment JSON)."""
+    """Where an attachment's file came from (`source_kind` in the attachment JSON)."""
 
     PLATFORM_MEDIA_ID = "platform_media_id"  # the platform named it by id (WhatsApp Cloud, bridges): `media_id`
     URL = "url"  # the platform gave a link to fetch (Messenger / Instagram CDN, Twilio MediaUrl); never shown
@@ -193,8 +193,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         "up at the platform when debugging; null when the platform gave none. The platform's download link is "
         "never shown (it is signed for the account, and short-lived)."
     )
-    # The JSON key is `source`; DRF's metaclass moves declared fields off the class, so Field.source is untouched.
-    source = serializers.SerializerMethodField(  # type: ignore[assignment]
+    source_kind = serializers.SerializerMethodField(
         help_text="Where the file came from: `platform_media_id` (the platform named it by `media_id`), `url` (the "
         "platform gave a link to download), `upload` (an agent uploaded it) or `forwarded` (an agent sent a "
         "stored attachment again)."
@@ -204,7 +203,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         model = Attachment
         fields = [
             "id", "kind", "mime_type", "filename", "caption", "status", "error", "size", "width", "height", "url",
-            "thumbnail_url", "media_id", "source",
+            "thumbnail_url", "media_id", "source_kind",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -213,7 +212,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return attachment.media_id or None
 
     @extend_schema_field(serializers.ChoiceField(choices=[s.value for s in AttachmentSource]))
-    def get_source(self, attachment: Attachment) -> str:
+    def get_source_kind(self, attachment: Attachment) -> str:
         return str(attachment_source(attachment))
 
     @extend_schema_field(serializers.CharField(allow_null=True))

@@ -46,7 +46,7 @@ MESSAGE_KEYS = {
 }
 ATTACHMENT_KEYS = {
     "id", "kind", "mime_type", "filename", "caption", "status", "error", "size", "width", "height", "url",
-    "thumbnail_url", "media_id", "source",
+    "thumbnail_url", "media_id", "source_kind",
 }  # fmt: skip
 
 

@@ -142,7 +142,7 @@ def test_a_whatsapp_photo_shows_its_media_id_and_source(poster, agent_client, wa
     assert poster.meta("whatsapp", _fixture("whatsapp", "cloud__image__caption.json")).response.status_code == 200
     [message] = _messages_of(agent_client, wa_cloud_account)
     [attachment] = message["attachments"]
-    assert (attachment["media_id"], attachment["source"]) == ("1479537139650973", "platform_media_id")
+    assert (attachment["media_id"], attachment["source_kind"]) == ("1479537139650973", "platform_media_id")
     assert (message["reply_to"], message["reply_to_platform_id"]) == (None, None)
 
 
@@ -152,7 +152,7 @@ def test_a_messenger_photo_says_url_and_never_shows_the_cdn_link(poster, agent_c
     assert poster.meta("messenger", body).response.status_code == 200
     response = agent_client.get("/api/messages/messages/", {"conversation": Conversation.objects.get().pk})
     [attachment] = response.json()["results"][0]["attachments"]
-    assert (attachment["media_id"], attachment["source"]) == (None, "url")
+    assert (attachment["media_id"], attachment["source_kind"]) == (None, "url")
     assert Attachment.objects.get().source_url == cdn_link  # kept to download it …
     assert cdn_link not in response.content.decode()  # … never shown (signed for the Page, short-lived)
 
@@ -183,12 +183,12 @@ def test_an_agents_upload_and_its_forwarded_copy(fake_vendor, agent_client, wa_c
     [uploaded] = first.response.json()["attachments"]
     again = send(agent_client, django_capture_on_commit_callbacks, conversation, {"attachment_id": uploaded["id"]})
     [forwarded] = again.response.json()["attachments"]
-    assert (uploaded["source"], uploaded["media_id"]) == ("upload", None)
-    assert (forwarded["source"], forwarded["media_id"]) == ("forwarded", None)
+    assert (uploaded["source_kind"], uploaded["media_id"]) == ("upload", None)
+    assert (forwarded["source_kind"], forwarded["media_id"]) == ("forwarded", None)
     assert again.response.json()["payload"] == {"forwarded_attachment_id": uploaded["id"]}
     assert [r.json["image"]["id"] for r in fake_vendor.requests("POST", CLOUD_MESSAGES)] == ["MEDIA-77", "MEDIA-77"]
     # The broadcast carries the same JSON as the answer.
-    assert again.of("message.created")[0]["attachments"][0]["source"] == "forwarded"
+    assert again.of("message.created")[0]["attachments"][0]["source_kind"] == "forwarded"
 
 
 def test_the_attachment_json_costs_no_query_per_attachment(agent_client, wa_cloud_account):
@@ -199,7 +199,7 @@ def test_the_attachment_json_costs_no_query_per_attachment(agent_client, wa_clou
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             response = agent_client.get(url, {"conversation": conversation.pk})
-        assert {a["source"] for m in response.json()["results"] for a in m["attachments"]} == {"platform_media_id"}
+        assert {a["source_kind"] for m in response.json()["results"] for a in m["attachments"]} == {"platform_media_id"}
         return len(captured)
 
     create_attachment(create_message(conversation, "photo"), media_id="MID0")
