@@ -10,10 +10,11 @@ A delivery with no connected account is acknowledged (200, `ignored`) so the pla
 in one transaction per delivery.
 
 An authentic delivery that cannot be parsed (a valid signature on a body that is not JSON, or that lacks a field the
-parser needs) is refused 400 — unless its adapter sets `acknowledge_unparseable` (Messenger, Instagram): then it is
-answered 200 and stored `failed` with the reason, so the platform stops resending the same bytes and a replay after
-the fix processes it; `webhook_unparseable_total` counts them. Parts that parse are processed at once; a body that
-cannot be routed at all is kept for the accounts its signature proves (`adapter.accounts_proven_by`).
+parser needs) is refused 400 — unless its adapter sets `acknowledge_unparseable` (WhatsApp Cloud, Messenger,
+Instagram): then it is answered 200 and stored `failed` with the reason, so the platform stops resending the same
+bytes and a replay after the fix processes it; `webhook_unparseable_total` counts them. Parts that parse are
+processed at once; a body that cannot be routed at all is kept for the accounts its signature proves
+(`adapter.accounts_proven_by`).
 """
 
 from __future__ import annotations

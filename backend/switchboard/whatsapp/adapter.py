@@ -73,6 +73,9 @@ def _cloud_recipient(contact: Contact) -> tuple[str, str]:
 
 class WhatsAppCloudAdapter(MetaWebhookAdapter):
     platform = Platform.WHATSAPP
+    # An authentic body that cannot be parsed is answered 200 and kept `failed`, replayable (webhooks/pipeline.py):
+    # a 400 makes Meta retry the same bytes for up to 7 days.
+    acknowledge_unparseable = True
     # Media id → Graph lookup → download with the bearer (a 404 on the short-lived URL asks Graph again).
     fetch_media = staticmethod(whatsapp_media.fetch_media)
 

@@ -139,7 +139,7 @@ def test_filter_unread(agent_client, wa, make_conversation, make_message):
         ("maría", "by_name"),
         ("MARÍA", "by_name"),
         ("jorge.re", "by_username"),
-        ("5550199", "by_phone"),
+        ("7770199", "by_phone"),
         ("balcony", "by_text"),
     ],
 )
@@ -147,7 +147,7 @@ def test_search(agent_client, wa, make_contact, make_conversation, make_message,
     rows = {
         "by_name": make_conversation(wa, make_contact(wa, name="María López")),
         "by_username": make_conversation(wa, make_contact(wa, name="J", username="jorge.realty")),
-        "by_phone": make_conversation(wa, make_contact(wa, name="P", external_id="+14155550199")),
+        "by_phone": make_conversation(wa, make_contact(wa, name="P", external_id="+34917770199")),
         "by_text": make_conversation(wa, make_contact(wa, name="T")),
     }
     make_message(rows["by_text"], "Does it have a balcony?")

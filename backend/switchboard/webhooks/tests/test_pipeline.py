@@ -163,8 +163,8 @@ def test_an_event_that_lacks_a_required_field_fails_alone_and_is_replayed_after_
     ]
 
 
-def test_an_endpoint_that_does_not_acknowledge_unparseable_deliveries_still_answers_400(poster, wa_cloud_account):
-    delivery = poster.meta("whatsapp", b"{not json")
+def test_an_endpoint_that_does_not_acknowledge_unparseable_deliveries_still_answers_400(poster, twilio_account):
+    delivery = poster.twilio(fixture_bytes("whatsapp", "twilio__malformed__no_message_sid.txt").strip())
     assert delivery.response.status_code == 400
     assert delivery.log.status == WebhookStatus.REJECTED
 
