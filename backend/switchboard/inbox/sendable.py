@@ -7,8 +7,9 @@ a vendor request at send time through these helpers, so every platform reads a m
 * `media_bytes(attachment)` / `media_public_url(attachment)` — the stored file, or a short-lived signed link to it
   that a platform can fetch (needs PUBLIC_BASE_URL: Meta and Twilio download media from the public internet).
 * `listing_card(message)` — the platform-neutral card (inbox/cards.py) of a listing card message, built at send
-  time with fresh image links by the app that owns listings, asked through the LISTING_CARD hook (inbox/hooks.py);
-  each adapter renders it in its own wire format.
+  time with fresh image links by the app that owns listings, asked through the LISTING_CARD hook (inbox/hooks.py),
+  as the message's format sends it (`card_formats`, `card_format_of`: image, interactive, generic); each adapter
+  renders it in its own wire format.
 * `messaging_window(conversation, at)` — where the conversation stands in the platforms' reply windows;
   `messaging_window_state` adds when that state ends (the API's `window_expires_at`); `sendable_now` what may be
   sent now and the Messenger / Instagram tag it goes with (the API's `sendable`, `message_tag`).
@@ -94,6 +95,45 @@ def templates_allowed(platform: str, provider: str) -> bool:
     """Approved templates are a WhatsApp Business API feature (Cloud API, Twilio; the sandbox behaves as the Cloud
     API so what an agency tries there holds once it connects Meta). Bridges and Messenger / Instagram have none."""
     return platform == Platform.WHATSAPP and provider in (Provider.META, Provider.TWILIO, Provider.SANDBOX)
+
+
+class CardFormat(enum.StrEnum):
+    """How a card is sent, where the platform gives a choice (`format` of a listing card send):
+
+    * `image` — WhatsApp: the cover photo with the card as its caption, the other photos as image messages after
+      it (WhatsApp shows no buttons under an image);
+    * `interactive` — WhatsApp Cloud API: a button message (the card's text, its "I'm interested" reply button) with
+      the cover photo as its header, the other photos after it;
+    * `generic` — Messenger / Instagram: a generic template, one element (photo, title, buttons) per photo: a
+      carousel."""
+
+    IMAGE = "image"
+    INTERACTIVE = "interactive"
+    GENERIC = "generic"
+
+
+# The formats whose message shows the card's buttons (a card sent in another format leaves them off).
+_FORMATS_WITH_BUTTONS = frozenset({CardFormat.INTERACTIVE, CardFormat.GENERIC})
+
+
+def card_formats(platform: str, provider: str) -> tuple[CardFormat, ...]:
+    """The card formats an account can send, its default first. Interactive messages are a Cloud API feature (the
+    sandbox behaves as the Cloud API); Twilio would need an approved Content Template, a bridge has none."""
+    if platform != Platform.WHATSAPP:
+        return (CardFormat.GENERIC,)
+    if provider in (Provider.META, Provider.SANDBOX):
+        return (CardFormat.IMAGE, CardFormat.INTERACTIVE)
+    return (CardFormat.IMAGE,)
+
+
+def card_format_of(message: Message) -> CardFormat:
+    """The format a listing card message was stored with (`payload.format`); the account's default for one stored
+    before formats existed, or with a format its account does not take."""
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    account = message.platform_account
+    allowed = card_formats(account.platform, account.provider)
+    chosen = payload.get("format")
+    return CardFormat(chosen) if chosen in allowed else allowed[0]
 
 
 @dataclass(frozen=True)
@@ -193,9 +233,11 @@ def media_public_url(attachment: Attachment) -> str:
 
 
 def listing_card(message: Message) -> Card | None:
-    """The card of the message's listing with absolute, freshly signed image links — or the one of the snapshot
-    stored when it was sent, if the listing is gone; None without either (or when no app provides listing cards).
-    Without PUBLIC_BASE_URL the card goes without images (a platform cannot fetch a relative link)."""
+    """The card of the message's listing as this message sends it: absolute, freshly signed links to every photo
+    (cover first) — or the card of the snapshot stored when it was sent, if the listing is gone; None without either
+    (or when no app provides listing cards). Without PUBLIC_BASE_URL the card goes without images (a platform cannot
+    fetch a relative link). Its buttons only in a format that shows them (`card_format_of`: interactive, generic):
+    the renderers send what the card holds (whatsapp/cards.py sends a card with buttons as a button message)."""
     payload = message.payload if isinstance(message.payload, dict) else {}
     snapshot = payload.get("card")
     card: Card | None = hooks.ask(
@@ -205,6 +247,10 @@ def listing_card(message: Message) -> Card | None:
         snapshot=snapshot if isinstance(snapshot, dict) else None,
         absolute=True,
     )
-    if card is not None and not settings.PUBLIC_BASE_URL:
+    if card is None:
+        return None
+    if not settings.PUBLIC_BASE_URL:
         card = dataclasses.replace(card, images=())
+    if card_format_of(message) not in _FORMATS_WITH_BUTTONS:
+        card = dataclasses.replace(card, buttons=())
     return card

@@ -416,16 +416,25 @@ def _listing_card_note_create(
 
 
 def listing_card_send(
-    *, organization: Organization, listing: Listing, conversation: Conversation, by: User | None
+    *,
+    organization: Organization,
+    listing: Listing,
+    conversation: Conversation,
+    by: User | None,
+    card_format: str | None = None,
 ) -> Message:
     """An agent sends the listing's card into a conversation. There is one outbound path: the inbox's
     `message_send` stores it (a queued outbound `listing_card` message, after the account and reply-window checks)
     and the send task delivers it: the adapter renders the card (`cards.listing_card`, asked through the inbox's
     LISTING_CARD hook at send time, so the image links it hands the platform are fresh). Its refusals
-    (`SendRefused`, a Conflict; ValidationError) are the same as sending the listing from the conversation."""
+    (`SendRefused`, a Conflict; ValidationError) are the same as sending the listing from the conversation.
+    `card_format`: `image` or `interactive` on WhatsApp Cloud (inbox/sendable.py `card_formats`), None for the
+    account's default; one the account cannot send is a ValidationError on `format`."""
     ensure_owned(organization, listing)
     ensure_owned(organization, conversation)
-    return sending.message_send(organization=organization, conversation=conversation, by=by, listing_id=listing.pk)
+    return sending.message_send(
+        organization=organization, conversation=conversation, by=by, listing_id=listing.pk, card_format=card_format
+    )
 
 
 def listing_auto_display_pop(*, organization: Organization, listing: Listing) -> dict[str, Any] | None:

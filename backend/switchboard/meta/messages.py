@@ -8,7 +8,8 @@
   "HTTPSConnectionPool(host=…): Max retries exceeded" or "(#100) Param … must be …" mean nothing to an agent): that
   goes to `error_detail`, with the code, HTTP status and fbtrace_id a developer needs.
 * `graph_post(client, path, body)` sends and returns the id Meta assigned: `message_id` for the Send API
-  (`{"recipient_id", "message_id"}`), `messages[0].id` (a `wamid.…`) for the Cloud API.
+  (`{"recipient_id", "message_id"}`), `messages[0].id` (a `wamid.…`) for the Cloud API. `body` may be a list: the
+  messages one of ours is made of (a card and its photos), posted in order.
 * Body builders for Messenger / Instagram (`messenger_body`, `mark_seen_body`) and WhatsApp Cloud (`cloud_body`,
   `cloud_read_body`). Listing cards come from `switchboard.listings.cards` (the outbound service builds them).
 
@@ -18,10 +19,15 @@ Every Messenger / Instagram send carries `metadata = "switchboard:msg:<id>"` (in
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from switchboard.meta.graph import RECONNECT_CODES, TRANSIENT_CODES, GraphClient, GraphError
 from switchboard.platforms.registry import SendResult
+
+logger = logging.getLogger(__name__)
 
 # Sentences for agents, by Meta error code (WhatsApp Cloud and Messenger / Instagram share the numbering).
 SENTENCES: dict[int, str] = {
@@ -108,10 +114,33 @@ def classify(exc: GraphError) -> SendResult:
     )
 
 
-def graph_post(client: GraphClient, path: str, body: dict[str, Any], **kwargs: Any) -> SendResult:
-    """POST a message; the id Meta gave it, or the classified error."""
+def graph_post(
+    client: GraphClient, path: str, body: Mapping[str, Any] | Sequence[Mapping[str, Any]], **kwargs: Any
+) -> SendResult:
+    """POST a message; the id Meta gave it, or the classified error. `body` may also be the messages that make up
+    one of ours, in order (a card: its cover, then its other photos — whatsapp/cards.py): the first one's answer is
+    the message's (its failure is the message's, retried whole: nothing was sent); once it is accepted the others
+    follow, and one of them failing loses only that photo — logged, and said in `error_detail` of the sent message,
+    never sent twice by retrying the whole."""
+    bodies = [body] if isinstance(body, Mapping) else list(body)
+    first = _post_one(client, path, bodies[0], **kwargs)
+    if not first.ok or len(bodies) == 1:
+        return first
+    missed = []
+    for number, following in enumerate(bodies[1:], start=2):
+        result = _post_one(client, path, following, **kwargs)
+        if not result.ok:
+            missed.append(f"part {number}: {result.error_code} ({result.error_detail or result.error_message})")
+    if not missed:
+        return first
+    detail = f"{len(missed)} of the {len(bodies)} messages after the first were not sent: " + "; ".join(missed)
+    logger.warning("POST %s: %s", path, detail)
+    return dataclasses.replace(first, error_detail=detail)
+
+
+def _post_one(client: GraphClient, path: str, body: Mapping[str, Any], **kwargs: Any) -> SendResult:
     try:
-        answer = client.request("POST", path, json=body, **kwargs)
+        answer = client.request("POST", path, json=dict(body), **kwargs)
     except GraphError as exc:
         return classify(exc)
     message_id = answer.get("message_id")

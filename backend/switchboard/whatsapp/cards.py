@@ -1,7 +1,10 @@
 """A card (inbox/cards.py) in WhatsApp's wire formats, one per provider — the adapters send what these return.
 
-* Cloud API (`/{phone-number-id}/messages`): an image with the caption; plain text when the card has no image; or,
-  `interactive=True`, a button message with the image as its header and the card's buttons as reply buttons.
+* Cloud API (`/{phone-number-id}/messages`): the messages that make up the card, in order — the cover image with
+  the caption (plain text when the card has no image) or, for a card with buttons (the interactive format,
+  inbox/sendable.py), a button message with the cover image as its header and the card's buttons as reply buttons;
+  then each further photo as an image message (at most MAX_FOLLOWING_IMAGES). The adapter posts them in order
+  (meta/messages.py `graph_post`); the first one's id is the message's.
 * Twilio (Messages API form fields): `Body` with the caption and `MediaUrl` with the image (From / To are the
   sender's to add).
 * Bridges (WAHA HTTP API): `sendImage` with the caption and the image's URL, or `sendText`.
@@ -16,11 +19,23 @@ from switchboard.whatsapp.cloud_api import cloud_address
 
 BUTTON_TITLE_LIMIT = 20  # a reply button's title
 MAX_REPLY_BUTTONS = 3
+MAX_FOLLOWING_IMAGES = 9  # photos sent after the cover: ten in all, as many as a Messenger carousel shows
 
 
-def cloud_card(card: Card, *, to: str = "", recipient: str = "", interactive: bool = False) -> dict[str, Any]:
-    """`to` is the phone number; a user known only by their business-scoped user id gets `recipient` instead."""
+def cloud_card(
+    card: Card, *, to: str = "", recipient: str = "", interactive: bool | None = None
+) -> list[dict[str, Any]]:
+    """The Cloud API messages of a card, in the order they are sent. `to` is the phone number; a user known only by
+    their business-scoped user id gets `recipient` instead. `interactive` (default: whether the card carries
+    buttons) sends the card as a button message."""
     base = cloud_address(to=to, recipient=recipient)
+    following = [
+        {**base, "type": "image", "image": {"link": image}} for image in card.images[1 : 1 + MAX_FOLLOWING_IMAGES]
+    ]
+    return [_cloud_card_message(card, base, bool(card.buttons) if interactive is None else interactive), *following]
+
+
+def _cloud_card_message(card: Card, base: dict[str, Any], interactive: bool) -> dict[str, Any]:
     if interactive:
         body: dict[str, Any] = {
             "type": "button",

@@ -67,7 +67,14 @@ from switchboard.inbox.models import (
     MessageKind,
     MessageStatus,
 )
-from switchboard.inbox.sendable import FORWARDED_PAYLOAD_KEY, Window, messaging_window, templates_allowed
+from switchboard.inbox.sendable import (
+    FORWARDED_PAYLOAD_KEY,
+    CardFormat,
+    Window,
+    card_formats,
+    messaging_window,
+    templates_allowed,
+)
 from switchboard.inbox.services.ingest import message_preview
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
 from switchboard.platforms.registry import SendResult, adapter_for
@@ -193,6 +200,24 @@ def _validate_template(account: PlatformAccount, template: Any) -> dict[str, Any
     return {"name": name, "language": language, "components": components}
 
 
+def _validate_card_format(account: PlatformAccount, card_format: str | None) -> str:
+    allowed = card_formats(account.platform, account.provider)
+    if card_format is None:
+        return str(allowed[0])
+    if card_format not in allowed:
+        names = " or ".join(f"`{f}`" for f in allowed)
+        why = (
+            ' (an image header with an "I\'m interested" button is a WhatsApp Cloud API message)'
+            if card_format == CardFormat.INTERACTIVE
+            else ""
+        )
+        raise ValidationError(
+            {"format": [f"A {account.get_platform_display()} account on {account.provider} sends a card as "
+                        f"{names}, not `{card_format}`{why}."]}
+        )  # fmt: skip
+    return str(card_format)
+
+
 def _template_text(template: dict[str, Any]) -> str:
     """What the thread shows for a template: its name and the body parameters it was filled with."""
     values = [
@@ -302,6 +327,7 @@ def message_send(
     reply_to: Message | None = None,
     client_key: str | None = None,
     by_assistant: bool = False,
+    card_format: str | None = None,
 ) -> Message:
     """Store an agent's message (outbound, `queued`) and have it sent; the stored message (see
     `message_send_outcome` for whether this call stored it)."""
@@ -317,6 +343,7 @@ def message_send(
         reply_to=reply_to,
         client_key=client_key,
         by_assistant=by_assistant,
+        card_format=card_format,
     ).message
 
 
@@ -333,10 +360,13 @@ def message_send_outcome(
     reply_to: Message | None = None,
     client_key: str | None = None,
     by_assistant: bool = False,
+    card_format: str | None = None,
 ) -> SendOutcome:
     """Store an agent's message (outbound, `queued`) and have it sent. Raises ValidationError (bad input: 400) or
     SendRefused (not allowed now: 409). `by_assistant`: the AI assistant wrote it (`by` is then None); the same
-    checks apply, so the assistant never sends outside a reply window.
+    checks apply, so the assistant never sends outside a reply window. `card_format`: how a listing card goes where
+    the platform gives a choice (inbox/sendable.py `card_formats`: WhatsApp Cloud `image` or `interactive`); None:
+    the account's default; one the account cannot send is a ValidationError on `format`.
 
     With `client_key`, a repeat of a send whose message is stored returns that message (`created=False`) before
     any check — the first request was accepted, so the repeat is too, even when the window has closed since — and
@@ -374,6 +404,10 @@ def message_send_outcome(
             raise ValidationError({"text": [f"A WhatsApp caption has at most {WHATSAPP_CAPTION_LIMIT} characters."]})
     if template is not None:
         template = _validate_template(account, template)
+    if listing_id is not None:
+        card_format = _validate_card_format(account, card_format)
+    elif card_format is not None:
+        raise ValidationError({"format": ["A format is for a listing card: send `listing_id` with it."]})
     _check_account(account)
     _check_window(conversation, template=template is not None)
 
@@ -384,6 +418,7 @@ def message_send_outcome(
     elif listing_id is not None:
         kind = MessageKind.LISTING_CARD
         text, payload = _listing_card_snapshot(organization_id, listing_id)
+        payload["format"] = card_format
     elif attachment_id is not None:
         attachment_fields = _forwarded_attachment(organization_id, attachment_id)
         payload = {FORWARDED_PAYLOAD_KEY: attachment_id}  # the attachment JSON's `source: forwarded`
@@ -527,7 +562,7 @@ def message_deliver(*, message_id: int, attempt: int, may_retry: Callable[[float
     account = message.platform_account
     result = _send(account, message)
     if result.ok:
-        _record_sent(message, result.platform_message_id)
+        _record_sent(message, result.platform_message_id, detail=result.error_detail)
         _hand_over_on_commit(message)
         return Delivery(DeliveryStatus.SENT)
     if result.needs_reconnect:
@@ -622,14 +657,16 @@ def _send(account: PlatformAccount, message: Message) -> SendResult:
         )
 
 
-def _record_sent(message: Message, platform_message_id: str) -> None:
+def _record_sent(message: Message, platform_message_id: str, *, detail: str = "") -> None:
+    """`detail`: what went wrong in a message sent all the same (a card's photo that did not follow), for
+    developers; the agent's sentence stays empty."""
     now = timezone.now()
     with transaction.atomic():
         if platform_message_id:
             _store_platform_id(message, platform_message_id)
         # Only from queued / sending: a status webhook that already said delivered or read is never undone.
         Message.objects.filter(pk=message.pk, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).update(
-            status=MessageStatus.SENT, error_code="", error_message="", error_detail="", updated_at=now
+            status=MessageStatus.SENT, error_code="", error_message="", error_detail=detail, updated_at=now
         )
         realtime.publish_on_commit(message.organization_id, messages_updated=[message.pk])
     logger.info("message %s sent as %s", message.pk, platform_message_id or "(no id)")

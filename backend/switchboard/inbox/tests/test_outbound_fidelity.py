@@ -1,7 +1,7 @@
 """Outbound fidelity, round two (issue 14), against the fake vendor on 127.0.0.1 (tests/fakes/vendor.py): Graph's
 Retry-After is honoured; the conversation says what may be sent now (`sendable`, `message_tag`) and the send
 endpoint agrees; the message and attachment JSON show the media id, the file's source and the quoted message's
-platform id."""
+platform id; a listing card goes in the format chosen (WhatsApp Cloud `interactive`) with every photo."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from celery.exceptions import Retry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from switchboard.inbox.models import Attachment, Conversation, Message
@@ -21,6 +22,7 @@ from switchboard.inbox.services import sending
 from switchboard.inbox.tasks.sending import send_message_task
 from switchboard.inbox.tests.conftest import create_attachment, create_message
 from switchboard.inbox.tests.outbound_support import IGSID, PSID, WA_CUSTOMER, conversation_for, jpeg_bytes, send
+from switchboard.webhooks.testing import captured_broadcasts
 from tests.fakes import Reply, cloud_sent, graph_error, twilio_created
 
 pytestmark = pytest.mark.usefixtures("celery_eager")
@@ -207,3 +209,136 @@ def test_the_attachment_json_costs_no_query_per_attachment(agent_client, wa_clou
     for n in range(1, 5):
         create_attachment(create_message(conversation, f"photo {n}"), media_id=f"MID{n}")
     assert queries() == one
+
+
+# --- listing cards: the format, and every photo -----------------------------------------------------------------------
+PUBLIC = "https://inbox.example.com"
+
+
+@pytest.fixture
+def listing_with_photos(org, owner):
+    from switchboard.listings import services as listing_services
+
+    listing = listing_services.listing_create(
+        organization=org, by=owner, data={"reference": "39", "title": "Sea view flat", "price": "250000",
+                                          "currency": "EUR", "location": "Cádiz"},
+    )  # fmt: skip
+    for n in range(3):
+        listing_services.listing_image_upload(
+            organization=org, listing=listing, by=owner,
+            file=SimpleUploadedFile(f"p{n}.jpg", jpeg_bytes((64 + n, 48)), content_type="image/jpeg"),
+        )  # fmt: skip
+    return listing
+
+
+def send_card(client, capture, listing, conversation, **extra):
+    url = f"/api/listings/{listing.pk}/send-card/"
+    with captured_broadcasts(), capture(execute=True):
+        return client.post(url, {"conversation": conversation.pk, **extra}, format="json")
+
+
+def fetchable(client, link: str) -> bool:
+    """What the platform would download: the absolute signed link answers the image without any login."""
+    assert link.startswith(PUBLIC + "/api/listings/")
+    response = Client().get(link.removeprefix(PUBLIC))
+    return response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+
+
+def test_whatsapp_cloud_interactive_card_then_its_other_photos(
+    fake_vendor, settings, agent_client, wa_cloud_account, listing_with_photos, django_capture_on_commit_callbacks
+):
+    settings.PUBLIC_BASE_URL = PUBLIC
+    counter = iter(range(1, 10))
+    fake_vendor.on("POST", CLOUD_MESSAGES, lambda request: cloud_sent(f"wamid.CARD{next(counter)}"))
+    conversation = conversation_for(wa_cloud_account)
+
+    response = send_card(agent_client, django_capture_on_commit_callbacks, listing_with_photos, conversation,
+                         format="interactive")  # fmt: skip
+
+    assert response.status_code == 201, response.content
+    message = Message.objects.get(pk=response.json()["id"])
+    assert (message.kind, message.status, message.platform_message_id) == ("listing_card", "sent", "wamid.CARD1")
+    assert message.payload["format"] == "interactive" and message.error_detail == ""
+    card, second, third = (r.json for r in fake_vendor.requests("POST", CLOUD_MESSAGES))
+    interactive = card["interactive"]
+    assert (card["type"], interactive["type"], card["to"]) == ("interactive", "button", WA_CUSTOMER.lstrip("+"))
+    assert interactive["body"]["text"] == message.text and "Sea view flat" in message.text
+    assert interactive["action"]["buttons"] == [
+        {"type": "reply", "reply": {"id": f"listing:{listing_with_photos.pk}:interested", "title": "I'm interested"}}
+    ]
+    links = [interactive["header"]["image"]["link"], second["image"]["link"], third["image"]["link"]]
+    assert (second["type"], third["type"]) == ("image", "image") and len(set(links)) == 3
+    assert all(fetchable(agent_client, link) for link in links)
+
+
+def test_whatsapp_image_card_is_the_default_and_sends_every_photo(
+    fake_vendor, settings, agent_client, wa_cloud_account, listing_with_photos, django_capture_on_commit_callbacks
+):
+    settings.PUBLIC_BASE_URL = PUBLIC
+    fake_vendor.on("POST", CLOUD_MESSAGES, cloud_sent("wamid.IMGCARD"))
+    conversation = conversation_for(wa_cloud_account)
+    response = send_card(agent_client, django_capture_on_commit_callbacks, listing_with_photos, conversation)
+    assert response.status_code == 201 and response.json()["payload"]["format"] == "image"
+    cover, *others = (r.json for r in fake_vendor.requests("POST", CLOUD_MESSAGES))
+    assert cover["type"] == "image" and cover["image"]["caption"] == response.json()["text"]
+    assert [o["type"] for o in others] == ["image", "image"] and all("caption" not in o["image"] for o in others)
+
+
+def test_a_photo_that_does_not_follow_never_resends_the_card(
+    fake_vendor, settings, agent_client, wa_cloud_account, listing_with_photos, django_capture_on_commit_callbacks
+):
+    settings.PUBLIC_BASE_URL = PUBLIC
+    fake_vendor.on("POST", CLOUD_MESSAGES, cloud_sent("wamid.C1"), graph_error(131053, status=400),
+                   cloud_sent("wamid.C3"))  # fmt: skip
+    conversation = conversation_for(wa_cloud_account)
+    response = send_card(agent_client, django_capture_on_commit_callbacks, listing_with_photos, conversation)
+    message = Message.objects.get(pk=response.json()["id"])
+    assert (message.status, message.platform_message_id, message.error_message) == ("sent", "wamid.C1", "")
+    assert "part 2: 131053" in message.error_detail
+    assert len(fake_vendor.requests("POST", CLOUD_MESSAGES)) == 3  # the card once, each photo once
+
+
+def test_messenger_card_is_a_carousel_of_every_photo(
+    fake_vendor, settings, agent_client, messenger_account, listing_with_photos, django_capture_on_commit_callbacks
+):
+    settings.PUBLIC_BASE_URL = PUBLIC
+    fake_vendor.on("POST", r"/v21\.0/109876543210987/messages", Reply(200, {"recipient_id": PSID,
+                                                                            "message_id": "m_CAROUSEL"}))  # fmt: skip
+    conversation = conversation_for(messenger_account, external_id=PSID)
+    response = send_card(agent_client, django_capture_on_commit_callbacks, listing_with_photos, conversation,
+                         format="generic")  # fmt: skip
+    assert response.status_code == 201, response.content
+    [request] = fake_vendor.requests("POST", r"/messages$")
+    elements = request.json["message"]["attachment"]["payload"]["elements"]
+    assert len(elements) == 3 and all(fetchable(agent_client, e["image_url"]) for e in elements)
+    assert {e["buttons"][0]["payload"] for e in elements} == {f"LISTING:{listing_with_photos.pk}:INTERESTED"}
+    assert Message.objects.get(pk=response.json()["id"]).platform_message_id == "m_CAROUSEL"
+
+
+@pytest.mark.parametrize(
+    ("account_fixture", "external_id", "card_format", "says"),
+    [
+        ("twilio_account", WA_CUSTOMER, "interactive", "WhatsApp Cloud API"),
+        ("bridge_account", WA_CUSTOMER, "interactive", "`image`"),
+        ("messenger_account", PSID, "interactive", "`generic`"),
+        ("wa_cloud_account", WA_CUSTOMER, "generic", "`image` or `interactive`"),
+    ],
+)
+def test_a_format_the_platform_cannot_send_is_a_clear_400(
+    request, fake_vendor, agent_client, listing_with_photos, django_capture_on_commit_callbacks, account_fixture,
+    external_id, card_format, says,
+):  # fmt: skip
+    conversation = conversation_for(request.getfixturevalue(account_fixture), external_id=external_id)
+    response = send_card(agent_client, django_capture_on_commit_callbacks, listing_with_photos, conversation,
+                         format=card_format)  # fmt: skip
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]) == ["format"] and says in response.json()["errors"]["format"][0]
+    assert not Message.objects.filter(conversation=conversation).exists() and not fake_vendor.requests()
+
+
+def test_an_unknown_format_is_a_400_too(agent_client, wa_cloud_account, listing_with_photos,
+                                        django_capture_on_commit_callbacks):  # fmt: skip
+    conversation = conversation_for(wa_cloud_account)
+    response = send_card(agent_client, django_capture_on_commit_callbacks, listing_with_photos, conversation,
+                         format="carousel")  # fmt: skip
+    assert response.status_code == 400 and "format" in response.json()["errors"]

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from switchboard.common.parsers import contains_nul
 from switchboard.common.serializer_fields import IdField
 from switchboard.inbox.models import Attachment
+from switchboard.inbox.sendable import CardFormat
 from switchboard.listings import cards
 from switchboard.listings.models import ContactIndex, Listing, ListingImage, ListingStatus
 
@@ -220,6 +221,15 @@ class CardUpdateEventSerializer(serializers.Serializer):
 
 class SendCardSerializer(serializers.Serializer):
     conversation = IdField(help_text="A conversation of your organization.")
+    format = serializers.ChoiceField(
+        choices=[f.value for f in CardFormat],
+        required=False,
+        help_text="How the card goes, where the platform gives a choice. WhatsApp Cloud API: `image` (default: the "
+        "cover photo with the card as caption) or `interactive` (a button message: the cover photo as header, the "
+        "card's text, an \"I'm interested\" reply button); Twilio and bridges: `image`; Messenger / Instagram: "
+        "`generic` (a carousel, one element per photo). Either way every further photo follows (WhatsApp: as image "
+        "messages; at most ten photos in all). One the account cannot send is a 400 on `format`.",
+    )
 
 
 def card_display_data(core: dict[str, Any]) -> dict[str, Any]:

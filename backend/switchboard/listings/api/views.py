@@ -348,9 +348,12 @@ class ListingViewSet(
         summary="Send the listing's card into a conversation",
         description=(
             "The same as sending `listing_id` to the conversation's messages: a queued outbound `listing_card` "
-            "message, delivered by the outbound pipeline in the richest form the platform supports (image + "
-            "caption or interactive on WhatsApp, generic template on Messenger / Instagram). 409 when the account "
-            "or the platform's reply window does not allow it now (`code` says why)."
+            "message, delivered by the outbound pipeline with every photo the platform takes (at most ten): "
+            "WhatsApp the cover photo with the caption — or, `format: interactive` (Cloud API), a button message "
+            'with the cover photo as header and an "I\'m interested" button — then the other photos as image '
+            "messages; Messenger / Instagram a generic-template carousel, one element per photo. A `format` the "
+            "account cannot send is a 400 on `format`; 409 when the account or the platform's reply window does not "
+            "allow it now (`code` says why)."
         ),
         request=SendCardSerializer,
         responses={201: MessageSerializer, 400: _INVALID, 404: _NOT_FOUND, 409: ErrorSerializer},
@@ -369,7 +372,11 @@ class ListingViewSet(
         if conversation is None:
             raise Http404("No such conversation.")
         message = services.listing_card_send(
-            organization=self.organization, listing=listing, conversation=conversation, by=request.user
+            organization=self.organization,
+            listing=listing,
+            conversation=conversation,
+            by=request.user,
+            card_format=serializer.validated_data.get("format"),
         )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 

@@ -1,4 +1,5 @@
-"""A listing card (inbox.cards.Card) as Messenger and Instagram take it: a generic template."""
+"""A listing card (inbox.cards.Card) as Messenger and Instagram take it: a generic template, one element per
+photo."""
 
 from __future__ import annotations
 
@@ -31,3 +32,23 @@ def test_messenger_and_instagram_generic_template():
 def test_without_photos_there_is_no_image():
     element = cards.messenger_card(dataclasses.replace(CARD, images=()))["attachment"]["payload"]["elements"][0]
     assert "image_url" not in element
+
+
+def test_every_photo_is_an_element_of_the_carousel():
+    elements = cards.messenger_card(CARD)["attachment"]["payload"]["elements"]
+    assert [e.get("image_url") for e in elements] == [IMAGE, "https://inbox.example.com/b.jpg"]
+    assert [e["subtitle"] for e in elements] == ["250,000 EUR · Lisbon", "Photo 2 of 2 · 250,000 EUR · Lisbon"]
+    assert all(e["title"] == CARD.title[:80] and e["buttons"] == elements[0]["buttons"] for e in elements)
+
+
+def test_the_carousel_holds_at_most_ten():
+    many = dataclasses.replace(CARD, images=tuple(f"https://inbox.example.com/{n}.jpg" for n in range(12)))
+    elements = cards.messenger_card(many)["attachment"]["payload"]["elements"]
+    assert len(elements) == cards.MAX_ELEMENTS == 10 and elements[-1]["subtitle"].startswith("Photo 10 of 10")
+
+
+def test_a_card_without_buttons_sends_none():
+    [element] = cards.messenger_card(dataclasses.replace(CARD, images=(), buttons=()))["attachment"]["payload"][
+        "elements"
+    ]
+    assert "buttons" not in element and element["subtitle"] == "250,000 EUR · Lisbon"

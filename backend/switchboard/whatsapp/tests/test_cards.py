@@ -18,27 +18,49 @@ CARD = Card(
 NO_PHOTOS = dataclasses.replace(CARD, images=())
 
 
-def test_whatsapp_cloud_image_with_caption():
-    payload = cards.cloud_card(CARD, to="447700900123")
-    assert payload["messaging_product"] == "whatsapp" and payload["to"] == "447700900123"
-    assert payload["type"] == "image" and payload["image"]["link"] == IMAGE
-    assert payload["image"]["caption"] == CARD.caption
+SECOND = "https://inbox.example.com/b.jpg"
+BASE = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "447700900123"}
 
 
-def test_whatsapp_cloud_interactive():
-    payload = cards.cloud_card(CARD, to="447700900123", interactive=True)
-    interactive = payload["interactive"]
-    assert payload["type"] == "interactive" and interactive["type"] == "button"
-    assert interactive["header"] == {"type": "image", "image": {"link": IMAGE}}
-    assert interactive["body"] == {"text": CARD.caption}
-    button = interactive["action"]["buttons"][0]["reply"]
-    assert button["id"] == "listing:39:interested" and len(button["title"]) <= 20
+def test_whatsapp_cloud_image_with_caption_then_the_other_photos():
+    """A card without buttons (the image format: inbox/sendable.py leaves them off) is the cover with the caption."""
+    cover, second = cards.cloud_card(dataclasses.replace(CARD, buttons=()), to="447700900123")
+    assert cover == {**BASE, "type": "image", "image": {"link": IMAGE, "caption": CARD.caption}}
+    assert second == {**BASE, "type": "image", "image": {"link": SECOND}}  # no caption: the card said it all
+
+
+def test_whatsapp_cloud_interactive_is_a_card_with_buttons():
+    for messages in (cards.cloud_card(CARD, to="447700900123"), cards.cloud_card(CARD, to="447700900123",
+                                                                                  interactive=True)):  # fmt: skip
+        payload, second = messages
+        interactive = payload["interactive"]
+        assert payload["type"] == "interactive" and interactive["type"] == "button"
+        assert interactive["header"] == {"type": "image", "image": {"link": IMAGE}}
+        assert interactive["body"] == {"text": CARD.caption}
+        assert interactive["action"]["buttons"] == [
+            {"type": "reply", "reply": {"id": "listing:39:interested", "title": "I'm interested"}}
+        ]
+        assert second == {**BASE, "type": "image", "image": {"link": SECOND}}
+
+
+def test_whatsapp_cloud_sends_at_most_ten_photos():
+    many = dataclasses.replace(CARD, images=tuple(f"https://inbox.example.com/{n}.jpg" for n in range(14)))
+    messages = cards.cloud_card(many, to="1", interactive=False)
+    assert len(messages) == 1 + cards.MAX_FOLLOWING_IMAGES == 10
+    assert [m["image"]["link"] for m in messages] == [f"https://inbox.example.com/{n}.jpg" for n in range(10)]
 
 
 def test_whatsapp_without_photos_is_text():
-    payload = cards.cloud_card(NO_PHOTOS, to="1")
+    [payload] = cards.cloud_card(dataclasses.replace(NO_PHOTOS, buttons=()), to="1")
     assert payload["type"] == "text" and "Property 39" in payload["text"]["body"]
     assert payload["text"]["preview_url"] is False
+    [interactive] = cards.cloud_card(NO_PHOTOS, to="1")
+    assert interactive["type"] == "interactive" and "header" not in interactive["interactive"]
+
+
+def test_a_business_scoped_user_is_addressed_by_recipient():
+    [payload] = cards.cloud_card(NO_PHOTOS, recipient="US.13491208655302741918")
+    assert payload["recipient"] == "US.13491208655302741918" and "to" not in payload
 
 
 def test_twilio_and_bridge():
