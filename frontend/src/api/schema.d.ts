@@ -676,7 +676,7 @@ export interface paths {
         put?: never;
         /**
          * Send the listing's card into a conversation
-         * @description The same as sending `listing_id` to the conversation's messages: a queued outbound `listing_card` message, delivered by the outbound pipeline in the richest form the platform supports (image + caption or interactive on WhatsApp, generic template on Messenger / Instagram). 409 when the account or the platform's reply window does not allow it now (`code` says why).
+         * @description The same as sending `listing_id` to the conversation's messages: a queued outbound `listing_card` message, delivered by the outbound pipeline with every photo the platform takes (at most ten): WhatsApp the cover photo with the caption — or, `format: interactive` (Cloud API), a button message with the cover photo as header and an "I'm interested" button — then the other photos as image messages; Messenger / Instagram a generic-template carousel, one element per photo. A `format` the account cannot send is a 400 on `format`; 409 when the account or the platform's reply window does not allow it now (`code` says why).
          */
         post: operations["listings_send_card_create"];
         delete?: never;
@@ -1096,7 +1096,7 @@ export interface paths {
         head?: never;
         /**
          * Change an account
-         * @description Owners and admins. `credentials` merge into the stored ones (null removes a key); new credentials clear `needs_reconnect`. Platform and provider cannot change.
+         * @description Owners and admins. `credentials` merge into the stored ones (null removes a key); credentials given — new ones, or the same ones saved again — clear `needs_reconnect` and `last_error` once they pass validation. Platform and provider cannot change.
          */
         patch: operations["platforms_accounts_partial_update"];
         trace?: never;
@@ -1307,6 +1307,10 @@ export interface components {
             readonly url: string | null;
             /** @description Signed URL of the 320px JPEG thumbnail (images); null otherwise. */
             readonly thumbnail_url: string | null;
+            /** @description The platform's own id of the media (WhatsApp Cloud media id, a bridge's message id), to look it up at the platform when debugging; null when the platform gave none. The platform's download link is never shown (it is signed for the account, and short-lived). */
+            readonly media_id: string | null;
+            /** @description Where the file came from: `platform_media_id` (the platform named it by `media_id`), `url` (the platform gave a link to download), `upload` (an agent uploaded it) or `forwarded` (an agent sent a stored attachment again). */
+            readonly source_kind: components["schemas"]["SourceKindEnum"];
         };
         /**
          * @description * `pending` - Pending download
@@ -1446,6 +1450,10 @@ export interface components {
              * @description When `messaging_window` changes by itself (`last_inbound_at` + 24 hours, or + 7 days for `human_agent`); null when it will not before the customer writes again, or when no window applies.
              */
             readonly window_expires_at: string | null;
+            /** @description What the reply windows let an agent send now — what the send endpoint accepts instead of answering 409: `text`, `media` (a file), `listing_card`, `template` (WhatsApp Business API numbers). `open` / `human_agent`: everything but templates elsewhere than WhatsApp; `templates_only`: `template`; `closed`: nothing. The account's own state (`needs_reconnect`, disconnected) is not included: see the platform account. */
+            readonly sendable: components["schemas"]["SendableEnum"][];
+            /** @description The Messenger / Instagram message tag a reply goes with now: `HUMAN_AGENT` in the `human_agent` window (24 hours to 7 days after the customer wrote), otherwise null (a plain `RESPONSE`). */
+            readonly message_tag: (components["schemas"]["MessageTagEnum"] | components["schemas"]["NullEnum"]) | null;
             /** Format: date-time */
             readonly created_at: string;
             /**
@@ -1489,6 +1497,10 @@ export interface components {
              * @description When `messaging_window` changes by itself (`last_inbound_at` + 24 hours, or + 7 days for `human_agent`); null when it will not before the customer writes again, or when no window applies.
              */
             readonly window_expires_at: string | null;
+            /** @description What the reply windows let an agent send now — what the send endpoint accepts instead of answering 409: `text`, `media` (a file), `listing_card`, `template` (WhatsApp Business API numbers). `open` / `human_agent`: everything but templates elsewhere than WhatsApp; `templates_only`: `template`; `closed`: nothing. The account's own state (`needs_reconnect`, disconnected) is not included: see the platform account. */
+            readonly sendable: components["schemas"]["SendableEnum"][];
+            /** @description The Messenger / Instagram message tag a reply goes with now: `HUMAN_AGENT` in the `human_agent` window (24 hours to 7 days after the customer wrote), otherwise null (a plain `RESPONSE`). */
+            readonly message_tag: (components["schemas"]["MessageTagEnum"] | components["schemas"]["NullEnum"]) | null;
             /** Format: date-time */
             readonly created_at: string;
             /**
@@ -1533,6 +1545,13 @@ export interface components {
             question: string;
             answer: string;
         };
+        /**
+         * @description * `image` - image
+         *     * `interactive` - interactive
+         *     * `generic` - generic
+         * @enum {string}
+         */
+        FormatEnum: "image" | "interactive" | "generic";
         /** @description An invitation as the organization's owners and admins see it. Never the code: only its digest is stored. */
         Invitation: {
             readonly id: number;
@@ -1722,6 +1741,8 @@ export interface components {
             /** @description Structured content: location, contacts, interactive reply, card … */
             readonly payload: unknown;
             readonly reply_to: number | null;
+            /** @description The platform's id of the message this one quotes (a reply): set also when that message is not stored here (`reply_to` is then null — before Switchboard was connected, or never delivered to it); null when it quotes nothing. */
+            readonly reply_to_platform_id: string | null;
             readonly platform_message_id: string | null;
             readonly status: components["schemas"]["MessageStatusEnum"];
             readonly error_code: string;
@@ -1833,6 +1854,8 @@ export interface components {
          * @enum {string}
          */
         MessageStatusEnum: "received" | "queued" | "sending" | "sent" | "delivered" | "read" | "failed";
+        /** @enum {string} */
+        MessageTagEnum: "HUMAN_AGENT";
         /** @enum {string} */
         MessagingWindowEnum: "open" | "human_agent" | "templates_only" | "closed";
         /** @description An invitation addressed to you. */
@@ -2151,6 +2174,14 @@ export interface components {
              * @description A conversation of your organization.
              */
             conversation: number;
+            /**
+             * @description How the card goes, where the platform gives a choice. WhatsApp Cloud API: `image` (default: the cover photo with the card as caption) or `interactive` (a button message: the cover photo as header, the card's text, an "I'm interested" reply button); Twilio and bridges: `image`; Messenger / Instagram: `generic` (a carousel, one element per photo). Either way every further photo follows (WhatsApp: as image messages; at most ten photos in all). One the account cannot send is a 400 on `format`.
+             *
+             *     * `image` - image
+             *     * `interactive` - interactive
+             *     * `generic` - generic
+             */
+            format?: components["schemas"]["FormatEnum"];
         };
         SendRefused: {
             detail: string;
@@ -2159,11 +2190,21 @@ export interface components {
             templates_required?: boolean;
         };
         /**
+         * @description * `text` - text
+         *     * `media` - media
+         *     * `listing_card` - listing_card
+         *     * `template` - template
+         * @enum {string}
+         */
+        SendableEnum: "text" | "media" | "listing_card" | "template";
+        /**
          * @description * `attachment` - Received in a conversation
          *     * `upload` - Uploaded
          * @enum {string}
          */
         SourceEnum: "attachment" | "upload";
+        /** @enum {string} */
+        SourceKindEnum: "platform_media_id" | "url" | "upload" | "forwarded";
         Stats: {
             days: number;
             /** @description Conversations the assistant replied in. */
