@@ -1,6 +1,6 @@
-// The AI assistant in the web app (issue 12), against the real backend e2e/server.mjs starts: the demo seed plus
-// e2e/seed_assistant.py (Priya Nair's conversation handed over to a person, her lead fields, a reply by the
-// assistant). No AI provider is reachable in tests: the assistant stays inactive, and the one address it is given
+// The AI assistant in the web app (issue 12), against the real backend e2e/server.mjs starts: the demo seed, whose
+// assistant part (switchboard/assistant/demo.py) hands Priya Nair's conversation over to a person, fills her lead
+// fields and adds a reply by the assistant. No AI provider is reachable in tests: the assistant stays inactive, and the one address it is given
 // is a closed port on this machine.
 import { expect, test, type Page } from "@playwright/test";
 import { DEMO, expectAccessible, login, postWhatsAppText, screenshot } from "./helpers";
@@ -96,7 +96,7 @@ test("the needs-human filter lists the conversation handed over; its banner, lea
   await expect(lead).toContainText("Purpose");
   await expect(lead).toContainText("rent");
   await expect(lead).toContainText("Budget max");
-  const byAssistant = page.getByTestId("thread").locator(".msg.out", { hasText: "Happy to help!" });
+  const byAssistant = page.getByTestId("thread").locator(".msg.out", { hasText: "Happy to help, Priya!" });
   await expect(byAssistant.getByTestId("ai-badge")).toHaveText("AI");
   await expect(byAssistant.locator(".msg-author")).toHaveText("Assistant");
   await page.waitForTimeout(300);

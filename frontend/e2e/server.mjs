@@ -1,5 +1,5 @@
 // Started by Playwright (playwright.config.ts webServer): build the app, then a throwaway backend on E2E_PORT —
-// a fresh SQLite file, migrate, seed_demo (+ e2e/seed_assistant.py), daphne with DEBUG=true — and stop it when
+// a fresh SQLite file, migrate, seed_demo, daphne with DEBUG=true — and stop it when
 // Playwright stops this process.
 //
 // With E2E_SCALE_PORT set (the config sets it unless E2E_SCALE=0) a second backend serves the scale spec
@@ -94,10 +94,9 @@ try {
       : run("npx", ["vite", "build", "--logLevel", "warn"], { cwd: frontend });
   const seeded = (async () => {
     await manage(main.env, ["migrate", "--no-input", "-v", "0"]);
+    // The demo includes the assistant's part (switchboard/assistant/demo.py): Priya Nair's conversation handed over
+    // to a person, her lead fields, a reply by the assistant and a message it skipped — no AI provider is reached.
     await manage(main.env, ["seed_demo"]);
-    // What the AI assistant specs need beyond the demo (a conversation handed over to a person, lead fields, a reply
-    // by the assistant): made here because no AI provider is ever reached in tests (e2e/seed_assistant.py).
-    await manage(main.env, ["shell", "-c", readFileSync(join(here, "seed_assistant.py"), "utf8")]);
   })();
   const scale = scalePort
     ? (async () => {

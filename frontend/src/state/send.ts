@@ -64,6 +64,8 @@ function previewAttachment(input: SendInput): Attachment[] {
       height: null,
       url,
       thumbnail_url: null,
+      media_id: null,
+      source_kind: "upload",
     },
   ];
 }
@@ -86,6 +88,7 @@ export function optimisticMessage(
     text,
     payload: "listing_id" in input ? { listing_id: input.listing_id } : "template" in input ? { template: input.template } : {},
     reply_to: "reply_to" in input ? (input.reply_to ?? null) : null,
+    reply_to_platform_id: null,
     platform_message_id: null,
     status: "queued",
     error_code: "",

@@ -82,6 +82,7 @@ def test_list_item_shape(agent_client, wa, make_contact, make_conversation, make
         "external_id": contact.external_id,
         "is_trusted": False,
         "attributes": {},
+        "platform_ids": {},
     }
     assert (item["needs_human"], item["needs_human_reason"], item["ai_paused_until"]) == (False, "", None)
     assert item["unread_count"] == 1

@@ -27,6 +27,8 @@ function fromFixture(kind: string, fixture: string, extra: Partial<Message> = {}
     height: 480,
     url: `/api/media/${i + 1}/?sig=x`,
     thumbnail_url: a.kind === "image" ? `/api/media/${i + 1}/?sig=x&thumb=1` : null,
+    media_id: null,
+    source_kind: "url",
   }));
   return message({ kind: kind as Message["kind"], text: found.text, payload: found.payload, attachments, ...extra });
 }
