@@ -8,6 +8,7 @@ it: PlatformAccount is registered again here with platforms' admin plus that act
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
@@ -19,6 +20,7 @@ from switchboard.accounts.tenancy import request_user
 from switchboard.inbox.models import Attachment, Contact, Conversation, Message, SyncRun
 from switchboard.inbox.services import sync
 from switchboard.inbox.services.conversations import (
+    contact_trust,
     conversation_archive_many,
     conversation_set_ai_enabled,
     conversation_unarchive_many,
@@ -86,8 +88,10 @@ class MessagePlatformFilter(admin.SimpleListFilter):
 
 @admin.register(Contact)
 class ContactAdmin(LargeTableAdmin):
-    list_display = ("id", "__str__", "platform", "phone_number", "username", "platform_account", "organization")
-    list_filter = ("platform",)
+    list_display = (
+        "id", "__str__", "platform", "phone_number", "username", "is_trusted", "platform_account", "organization",
+    )  # fmt: skip
+    list_filter = ("platform", "is_trusted")
     search_fields = ("name", "username", "=phone_number", "=external_id", "=id")
     list_select_related = ("platform_account", "organization")
     readonly_fields = ("organization", "platform_account", "platform", "external_id", "created_at", "updated_at")
@@ -95,6 +99,17 @@ class ContactAdmin(LargeTableAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Contact]:
         return _without_account_secrets(super().get_queryset(request))
+
+    def save_model(self, request: HttpRequest, obj: Contact, form: Any, change: bool) -> None:
+        """Trusting a contact goes through the service, which tells every member's inbox; the other fields save."""
+        trusted = obj.is_trusted
+        if change and "is_trusted" in getattr(form, "changed_data", ()):
+            obj.is_trusted = not trusted
+            super().save_model(request, obj, form, change)
+            contact_trust(organization=obj.organization_id, contact=obj, by=request_user(request), trusted=trusted)
+            obj.is_trusted = trusted
+        else:
+            super().save_model(request, obj, form, change)
 
 
 def _organizations_of(queryset: QuerySet[Conversation]) -> list[int]:

@@ -217,20 +217,26 @@ def conversation_set_ai_enabled(
 def contact_set_trusted(
     *, organization: Organization | int, conversation: Conversation, by: User | None, trusted: bool
 ) -> Conversation:
-    """Mark the conversation's contact trusted (whitelisted for the AI assistant) or not. Every conversation of that
-    contact changes for clients (`conversation.updated` carries the contact)."""
+    """Mark the conversation's contact trusted (whitelisted for the AI assistant) or not; the conversation as it is
+    now."""
     organization_id = ensure_owned(organization, conversation)
+    contact_trust(organization=organization_id, contact=conversation.contact, by=by, trusted=trusted)
+    return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
+
+
+def contact_trust(*, organization: Organization | int, contact: Contact, by: User | None, trusted: bool) -> bool:
+    """Trust the contact or stop trusting them; whether it changed. Every conversation of the contact changes for
+    clients (`conversation.updated` carries the contact)."""
+    organization_id = ensure_owned(organization, contact)
     with transaction.atomic():
         changed = (
-            Contact.objects.filter(pk=conversation.contact_id, organization_id=organization_id)
+            Contact.objects.filter(pk=contact.pk, organization_id=organization_id)
             .exclude(is_trusted=trusted)
             .update(is_trusted=trusted, updated_at=timezone.now())
         )
         if changed:
-            of_contact = list(
-                Conversation.objects.filter(contact_id=conversation.contact_id).values_list("pk", flat=True)
-            )
+            of_contact = list(Conversation.objects.filter(contact_id=contact.pk).values_list("pk", flat=True))
             Conversation.objects.filter(pk__in=of_contact).update(updated_at=timezone.now())
             realtime.publish_on_commit(organization_id, conversations_updated=of_contact)
-    logger.info("contact %s trusted=%s by %s", conversation.contact_id, trusted, by)
-    return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
+    logger.info("contact %s trusted=%s by %s", contact.pk, trusted, by)
+    return bool(changed)

@@ -346,3 +346,27 @@ def test_admin_ai_toggle_goes_through_the_service(admin_browser, conversation, d
     assert response.status_code == 302, response.content[:2000]
     assert fresh(conversation).ai_enabled is True
     assert [e for _, e, _ in sent] == ["conversation.updated"]
+
+
+def test_admin_trusting_a_contact_goes_through_the_service(
+    admin_browser, conversation, owner, django_capture_on_commit_callbacks
+):
+    browser, _ = admin_browser
+    contact = conversation.contact
+    form = {
+        "name": "Maria Trusted",
+        "phone_number": contact.phone_number,
+        "username": contact.username,
+        "profile_picture_url": "",
+        "metadata": "{}",
+        "attributes": '{"purpose": "rent"}',
+        "is_trusted": "on",
+    }
+    with captured_broadcasts() as sent, django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(f"/admin/inbox/contact/{contact.pk}/change/", form)
+    assert response.status_code == 302, response.content[:3000]
+    contact.refresh_from_db()
+    assert (contact.is_trusted, contact.name, contact.attributes) == (True, "Maria Trusted", {"purpose": "rent"})
+    assert [(event, data["id"], data["contact"]["is_trusted"]) for _, event, data in sent] == [
+        ("conversation.updated", conversation.pk, True)
+    ]
