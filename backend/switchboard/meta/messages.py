@@ -19,13 +19,13 @@ Every Messenger / Instagram send carries `metadata = "switchboard:msg:<id>"` (in
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from switchboard.meta.graph import RECONNECT_CODES, TRANSIENT_CODES, GraphClient, GraphError
-from switchboard.platforms.registry import SendResult
+from switchboard.platforms.registry import SendResult, send_in_parts
 
 logger = logging.getLogger(__name__)
 
@@ -123,19 +123,9 @@ def graph_post(
     follow, and one of them failing loses only that photo — logged, and said in `error_detail` of the sent message,
     never sent twice by retrying the whole."""
     bodies = [body] if isinstance(body, Mapping) else list(body)
-    first = _post_one(client, path, bodies[0], **kwargs)
-    if not first.ok or len(bodies) == 1:
-        return first
-    missed = []
-    for number, following in enumerate(bodies[1:], start=2):
-        result = _post_one(client, path, following, **kwargs)
-        if not result.ok:
-            missed.append(f"part {number}: {result.error_code} ({result.error_detail or result.error_message})")
-    if not missed:
-        return first
-    detail = f"{len(missed)} of the {len(bodies)} messages after the first were not sent: " + "; ".join(missed)
-    logger.warning("POST %s: %s", path, detail)
-    return dataclasses.replace(first, error_detail=detail)
+    return send_in_parts(
+        [functools.partial(_post_one, client, path, part, **kwargs) for part in bodies], what=f"POST {path}"
+    )
 
 
 def _post_one(client: GraphClient, path: str, body: Mapping[str, Any], **kwargs: Any) -> SendResult:

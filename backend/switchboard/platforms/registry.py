@@ -6,12 +6,16 @@ Each platform app registers one adapter per (platform, provider) in its AppConfi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from switchboard.inbox.events import InboundEvent
@@ -66,6 +70,26 @@ class SendResult:
             retry_after=retry_after,
             error_detail=detail,
         )
+
+
+def send_in_parts(parts: Sequence[Callable[[], SendResult]], *, what: str = "") -> SendResult:
+    """Send one of our messages that the platform takes as several (a card: its cover, then its other photos). The
+    first part's answer is the message's: its failure is the message's, retried whole (nothing was sent). Once it is
+    accepted the others follow; one of them failing loses only that part — logged, and said in the `error_detail` of
+    the sent message, never sent twice by retrying the whole."""
+    first = parts[0]()
+    if not first.ok or len(parts) == 1:
+        return first
+    missed = []
+    for number, part in enumerate(parts[1:], start=2):
+        result = part()
+        if not result.ok:
+            missed.append(f"part {number}: {result.error_code} ({result.error_detail or result.error_message})")
+    if not missed:
+        return first
+    detail = f"{len(missed)} of the {len(parts)} messages after the first were not sent: " + "; ".join(missed)
+    logger.warning("%s: %s", what or "send", detail)
+    return dataclasses.replace(first, error_detail=detail)
 
 
 class PlatformError(Exception):

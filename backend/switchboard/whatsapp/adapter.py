@@ -9,6 +9,7 @@ bridges), both raising PlatformError with the vendor's answer classified.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -31,7 +32,7 @@ from switchboard.meta.adapter import MetaWebhookAdapter
 from switchboard.meta.graph import GraphClient, GraphError
 from switchboard.platforms.delivery import FORM, Delivery
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
-from switchboard.platforms.registry import PlatformError, SendResult, WebhookRejected
+from switchboard.platforms.registry import PlatformError, SendResult, WebhookRejected, send_in_parts
 from switchboard.platforms.routing import accounts_by_external_id
 from switchboard.whatsapp import bridge_api, cards, cloud_api, twilio_api
 from switchboard.whatsapp import media as whatsapp_media
@@ -282,7 +283,13 @@ class WhatsAppTwilioAdapter:
             card = sendable.listing_card(message)
             if card is None:
                 return _LISTING_GONE
-            form.update(cards.twilio_card(card))
+            return send_in_parts(
+                [
+                    functools.partial(twilio_api.twilio_send, account, {**form, **part})
+                    for part in cards.twilio_card(card)
+                ],
+                what=f"Twilio card of message {message.pk}",
+            )
         elif content.attachment is not None:
             try:
                 form["MediaUrl"] = [sendable.media_public_url(content.attachment)]
@@ -390,7 +397,11 @@ class WhatsAppBridgeAdapter:
             card = sendable.listing_card(message)
             if card is None:
                 return _LISTING_GONE
-            return bridge_api.bridge_post(account, *cards.bridge_card(card, chat_id=chat_id))
+            calls = cards.bridge_card(card, chat_id=chat_id)
+            return send_in_parts(
+                [functools.partial(bridge_api.bridge_post, account, endpoint, body) for endpoint, body in calls],
+                what=f"bridge card of message {message.pk}",
+            )
         if content.attachment is not None:
             attachment = content.attachment
             try:

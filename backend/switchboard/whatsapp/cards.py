@@ -55,15 +55,23 @@ def _cloud_card_message(card: Card, base: dict[str, Any], interactive: bool) -> 
     return {**base, "type": "text", "text": {"body": card.caption, "preview_url": False}}
 
 
-def twilio_card(card: Card) -> dict[str, Any]:
+def twilio_card(card: Card) -> list[dict[str, Any]]:
+    """The Twilio forms of a card, in the order they are sent (without To/From): the caption with the cover, then
+    each further photo alone — WhatsApp through Twilio takes one media per message."""
     form: dict[str, Any] = {"Body": card.caption}
     if card.image:
         form["MediaUrl"] = [card.image]
-    return form
+    return [form, *({"MediaUrl": [image]} for image in card.images[1 : 1 + MAX_FOLLOWING_IMAGES])]
 
 
-def bridge_card(card: Card, *, chat_id: str) -> tuple[str, dict[str, Any]]:
-    """(endpoint, body) of the bridge's API."""
-    if card.image:
-        return "sendImage", {"chatId": chat_id, "caption": card.caption, "file": {"url": card.image}}
-    return "sendText", {"chatId": chat_id, "text": card.caption}
+def bridge_card(card: Card, *, chat_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """The (endpoint, body) calls of the bridge's API for a card, in order: the cover with the caption (the caption
+    alone without photos), then each further photo."""
+    if not card.image:
+        return [("sendText", {"chatId": chat_id, "text": card.caption})]
+    cover = ("sendImage", {"chatId": chat_id, "caption": card.caption, "file": {"url": card.image}})
+    following = [
+        ("sendImage", {"chatId": chat_id, "file": {"url": image}})
+        for image in card.images[1 : 1 + MAX_FOLLOWING_IMAGES]
+    ]
+    return [cover, *following]

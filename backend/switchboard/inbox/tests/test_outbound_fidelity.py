@@ -342,3 +342,26 @@ def test_an_unknown_format_is_a_400_too(agent_client, wa_cloud_account, listing_
     response = send_card(agent_client, django_capture_on_commit_callbacks, listing_with_photos, conversation,
                          format="carousel")  # fmt: skip
     assert response.status_code == 400 and "format" in response.json()["errors"]
+
+
+def test_twilio_card_is_the_cover_with_the_caption_then_each_further_photo(
+    fake_vendor, settings, agent_client, twilio_account, listing_with_photos, django_capture_on_commit_callbacks
+):
+    """WhatsApp through Twilio takes one media per message: the card, then one message per further photo."""
+    settings.PUBLIC_BASE_URL = PUBLIC
+    counter = iter(range(1, 10))
+    fake_vendor.on(
+        "POST", r"/2010-04-01/Accounts/AC[a]+/Messages\.json", lambda r: twilio_created(f"SM{next(counter)}")
+    )
+    conversation = conversation_for(twilio_account)
+
+    response = send_card(agent_client, django_capture_on_commit_callbacks, listing_with_photos, conversation)
+
+    assert response.status_code == 201, response.content
+    message = Message.objects.get(pk=response.json()["id"])
+    assert (message.status, message.platform_message_id, message.error_detail) == ("sent", "SM1", "")
+    forms = [r.form for r in fake_vendor.requests("POST", r"/2010-04-01/Accounts/AC[a]+/Messages\.json")]
+    assert [form.get("Body", [""])[0] for form in forms] == [message.text, "", ""]
+    links = [form["MediaUrl"][0] for form in forms]
+    assert len(set(links)) == 3 and all(fetchable(agent_client, link) for link in links)
+    assert {form["To"][0] for form in forms} == {f"whatsapp:{WA_CUSTOMER}"}

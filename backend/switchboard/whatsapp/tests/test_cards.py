@@ -63,11 +63,17 @@ def test_a_business_scoped_user_is_addressed_by_recipient():
     assert payload["recipient"] == "US.13491208655302741918" and "to" not in payload
 
 
-def test_twilio_and_bridge():
-    assert cards.twilio_card(CARD) == {"Body": CARD.caption, "MediaUrl": [IMAGE]}
-    assert cards.twilio_card(NO_PHOTOS) == {"Body": CARD.caption}
-    assert cards.bridge_card(CARD, chat_id="1@c.us") == (
-        "sendImage",
-        {"chatId": "1@c.us", "caption": CARD.caption, "file": {"url": IMAGE}},
-    )
-    assert cards.bridge_card(NO_PHOTOS, chat_id="1@c.us") == ("sendText", {"chatId": "1@c.us", "text": CARD.caption})
+def test_twilio_and_bridge_send_the_cover_with_the_caption_then_each_further_photo():
+    assert cards.twilio_card(CARD) == [{"Body": CARD.caption, "MediaUrl": [IMAGE]}, {"MediaUrl": [SECOND]}]
+    assert cards.twilio_card(NO_PHOTOS) == [{"Body": CARD.caption}]
+    assert cards.bridge_card(CARD, chat_id="1@c.us") == [
+        ("sendImage", {"chatId": "1@c.us", "caption": CARD.caption, "file": {"url": IMAGE}}),
+        ("sendImage", {"chatId": "1@c.us", "file": {"url": SECOND}}),
+    ]
+    assert cards.bridge_card(NO_PHOTOS, chat_id="1@c.us") == [("sendText", {"chatId": "1@c.us", "text": CARD.caption})]
+
+
+def test_at_most_ten_photos_in_all():
+    many = dataclasses.replace(CARD, images=tuple(f"https://inbox.example.com/{n}.jpg" for n in range(14)))
+    assert len(cards.twilio_card(many)) == 10
+    assert len(cards.bridge_card(many, chat_id="1@c.us")) == 10
