@@ -352,6 +352,11 @@ AI_MAX_REPLIES_PER_HOUR = env_int("AI_MAX_REPLIES_PER_HOUR", 20)
 AI_MAX_ATTEMPTS = env_int("AI_MAX_ATTEMPTS", 3)
 AI_REQUEST_TIMEOUT_SECONDS = float(env("AI_REQUEST_TIMEOUT_SECONDS", "30"))
 AI_RETRY_BACKOFF_SECONDS = float(env("AI_RETRY_BACKOFF_SECONDS", "2"))
+# Lead triage when the assistant does not answer (switched off, untrusted contact, a human on it, office hours, the
+# hourly cap): one call of the model, with only update_contact, records the lead fields; at most one per conversation
+# per AI_TRIAGE_MIN_INTERVAL_SECONDS (switchboard/assistant/triage.py).
+AI_TRIAGE_WITHOUT_REPLY = env_bool("AI_TRIAGE_WITHOUT_REPLY", True)
+AI_TRIAGE_MIN_INTERVAL_SECONDS = env_int("AI_TRIAGE_MIN_INTERVAL_SECONDS", 300)
 # Where a provider's base_url may point (switchboard/assistant/providers/guard.py: the defence against SSRF). Private,
 # loopback, link-local and metadata addresses are refused unless AI_ALLOW_PRIVATE_BASE_URL (default: DEBUG, so `make
 # run` reaches a local Ollama); AI_ALLOWED_HOSTS, when set, lists the only hosts (or host:port) ever called.

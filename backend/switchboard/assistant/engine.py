@@ -28,8 +28,8 @@ enabled), `needs_human` with "The AI assistant failed: <sentence for agents>", a
 the error's code and sentence, and `llm_skip_reason="provider_error"` on the messages. The API key is never written
 anywhere: the provider's sentences and details are scrubbed of it (providers/base.py), and the engine logs only them.
 
-Lead triage runs with replies: the model records lead fields (`update_contact`) while it answers, so a conversation
-the assistant does not answer (switched off, a human handling it) gets no automatic triage.
+Lead triage runs with replies: the model records lead fields (`update_contact`) while it answers; a conversation
+the assistant does not answer (switched off, a human handling it …) gets a triage of its own (triage.py).
 """
 
 from __future__ import annotations

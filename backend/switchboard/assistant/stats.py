@@ -9,7 +9,8 @@ for the replies per day, from the messages the assistant sent (`Message.sent_by_
   (an agent's send, or a reply written on the phone) in the period;
 * `handed_off` / `handed_off_by_reason` — `handed_off` runs, per `reason` (blank: "unspecified"; past the
   REASONS_SHOWN most frequent reasons the rest are summed as "other");
-* `failures` / `failures_by_code` — `failed` runs, per `error_code` (blank: "unknown");
+* `failures` / `failures_by_code` — `failed` runs, per `error_code` (blank: "unknown"), a failed lead triage
+  (triage.py) included; a triage run (`skipped`, reason "triage") counts neither as answered nor as a handoff;
 * `replies_per_day` — every day of the period, oldest first, with the assistant's messages created that day.
 """
 
@@ -27,6 +28,7 @@ from django.utils import timezone
 from switchboard.accounts.models import Organization
 from switchboard.accounts.tenancy import organization_id_of
 from switchboard.assistant.models import AssistantRun, AssistantSettings, RunOutcome
+from switchboard.assistant.triage import TRIAGE_REASON
 from switchboard.inbox.models import Direction, Message, MessageKind
 
 DAYS_MIN, DAYS_MAX, DAYS_DEFAULT = 1, 365, 30
@@ -89,6 +91,7 @@ def assistant_stats(
     answered = set(runs.filter(outcome=RunOutcome.REPLIED).values_list("conversation_id", flat=True).distinct())
     with_human = set(
         runs.filter(outcome__in=[RunOutcome.HANDED_OFF, RunOutcome.FAILED])
+        .exclude(reason=TRIAGE_REASON)  # a failed lead triage hands nothing to a person
         .values_list("conversation_id", flat=True)
         .distinct()
     )

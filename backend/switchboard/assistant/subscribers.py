@@ -12,7 +12,9 @@ MESSAGES_CREATED → `messages_created`, after the delivery (or the send) has co
   kind_not_answerable, outside_window, rate_limit): a skipped message gets its `llm_skip_reason` (message.updated;
   not broadcast for `assistant_inactive`, which an agency without the assistant has on every message). For the
   rest one reply task per conversation is queued, `reply_delay_seconds` later, for its newest message: the task
-  answers every message that came meanwhile at once (engine.py, batching).
+  answers every message that came meanwhile at once (engine.py, batching). A conversation none of whose new
+  answerable messages is answered — for switch_off, not_trusted, human_handling, outside_hours or rate_limit — gets
+  a lead triage task instead, as delayed, for the newest of them (triage.py: the lead fields, nothing sent).
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
-from switchboard.assistant import demo, engine
+from switchboard.assistant import demo, engine, triage
 from switchboard.assistant.engine import Skip
 from switchboard.assistant.models import AssistantSettings
-from switchboard.assistant.tasks import assistant_reply_task
+from switchboard.assistant.tasks import assistant_reply_task, assistant_triage_task
 from switchboard.inbox import hooks, inprocess, realtime
 from switchboard.inbox.models import Conversation, Direction, Message
 
@@ -96,6 +99,7 @@ def _decide(
 
     skipped: dict[Skip, list[int]] = defaultdict(list)
     answer: Message | None = None
+    to_triage: Message | None = None
     conversation_reason = engine.conversation_skip_reason(settings, conversation, contact, now=now)
     for message in messages:
         reason = engine.message_skip_reason(conversation_reason, message, now=now)
@@ -103,12 +107,16 @@ def _decide(
             answer = message
         else:
             skipped[reason].append(message.pk)
+            if triage.wants_triage(settings, message, reason):
+                to_triage = message
     for reason, ids in skipped.items():
         Message.objects.filter(pk__in=ids).update(llm_skip_reason=reason.value, updated_at=now)
         if reason != Skip.ASSISTANT_INACTIVE:
             realtime.publish_on_commit(organization_id, messages_updated=ids)
     if answer is not None and settings is not None:
         _enqueue_reply_on_commit(conversation.pk, answer.pk, settings.reply_delay_seconds)
+    elif to_triage is not None and settings is not None:
+        _enqueue_on_commit(assistant_triage_task, conversation.pk, to_triage.pk, settings.reply_delay_seconds)
 
 
 def _is_new(conversation: Conversation, batch: set[int]) -> bool:
@@ -117,12 +125,16 @@ def _is_new(conversation: Conversation, batch: set[int]) -> bool:
 
 
 def _enqueue_reply_on_commit(conversation_id: int, message_id: int, delay: float) -> None:
+    _enqueue_on_commit(assistant_reply_task, conversation_id, message_id, delay)
+
+
+def _enqueue_on_commit(task: Any, conversation_id: int, message_id: int, delay: float) -> None:
     def enqueue() -> None:
         try:
             # A worker's countdown, or a real wait on a timer without one (inbox/inprocess.py): never this thread.
-            inprocess.run_task_later(assistant_reply_task, delay, conversation_id, message_id)
+            inprocess.run_task_later(task, delay, conversation_id, message_id)
         except Exception:  # a broker hiccup must never fail the delivery that already committed
-            logger.exception("assistant: could not queue the reply to message %s", message_id)
+            logger.exception("assistant: could not queue %s for message %s", task.name, message_id)
 
     transaction.on_commit(enqueue)
 

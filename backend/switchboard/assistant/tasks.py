@@ -6,6 +6,9 @@ one reply), re-checks the switches and answers; when it asks for another try —
 (`attempt` + 1, backoff with the vendor's Retry-After, at most AI_MAX_ATTEMPTS in all) or another run holding the
 conversation (the same attempt, a few seconds later) — the task schedules itself again with that countdown.
 
+`assistant_triage_task(conversation_id, message_id)` runs `triage.conversation_triage`: the lead fields of a
+conversation the assistant did not answer (triage.py), once, never retried.
+
 Scheduling goes through `inbox/inprocess.run_task_later`, the inbox's own way: with a worker (REDIS_URL) a Celery
 countdown; without one (the embedded default) a real wait on a timer, then one of the in-process threads, so the
 delay and the backoff hold there too and no thread sleeps. Tests (INPROCESS_TASK_THREADS=0) keep the scheduled jobs
@@ -18,7 +21,7 @@ import logging
 
 from celery import shared_task
 
-from switchboard.assistant import engine
+from switchboard.assistant import engine, triage
 from switchboard.inbox import inprocess
 from switchboard.inbox.models import Conversation
 
@@ -50,3 +53,14 @@ def assistant_reply_task(conversation_id: int, message_id: int, attempt: int = 1
                 assistant_reply_task, result.retry_in, conversation_id, message_id, attempt=attempt, busy=busy + 1
             )
     return result.status.value
+
+
+@shared_task(name="assistant.triage", ignore_result=True)
+def assistant_triage_task(conversation_id: int, message_id: int) -> str:
+    organization_id = Conversation.objects.filter(pk=conversation_id).values_list("organization_id", flat=True).first()
+    if organization_id is None:
+        return engine.Status.NOTHING.value
+    status = triage.conversation_triage(
+        organization_id=organization_id, conversation_id=conversation_id, trigger_message_id=message_id
+    )
+    return status.value

@@ -99,9 +99,16 @@ def test_each_skip_rule_is_recorded_on_the_message(world, reason):
         assert updated == []  # an agency without the assistant gets no extra broadcast per message
     else:
         assert updated[-1]["llm_skip_reason"] == reason
+    replies_before = len(world.replies())
     world.run_tasks()
-    assert world.chat_requests() == []
-    assert AssistantRun.objects.count() == 0
+    assert len(world.replies()) == replies_before  # nothing answered
+    if reason == "assistant_inactive":
+        assert world.chat_requests() == []
+        assert AssistantRun.objects.count() == 0
+    else:  # the lead triage (test_triage.py): one call offering only update_contact, no reply
+        (request,) = world.chat_requests()
+        assert [tool["function"]["name"] for tool in request.json["tools"]] == ["update_contact"]
+        assert list(AssistantRun.objects.values_list("reason", flat=True)) == ["triage"]
 
 
 def test_needs_human_is_human_handling(world):
