@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 from PIL import Image
 
+from switchboard.common import ratelimit
 from switchboard.inbox.models import Conversation
 from switchboard.inbox.tests.conftest import create_contact, create_conversation
 from switchboard.platforms.models import PlatformAccount
@@ -67,3 +70,27 @@ def jpeg_bytes(size: tuple[int, int] = (64, 48)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 120, 40)).save(buffer, "JPEG")
     return buffer.getvalue()
+
+
+def record_granted_windows(monkeypatch: Any) -> list[int]:
+    """The rate limiter's one-second windows in which each send got its slot (common/ratelimit.py), in grant order.
+    The limit holds per window of the limiter's own clock; counting the vendor's arrival times instead would put a
+    slot granted at x.999 s into the next second whenever the request takes a millisecond to arrive."""
+    windows: list[int] = []
+    lock = threading.Lock()
+    real_acquire = ratelimit.acquire
+
+    def acquire(key: str, limit: int, **kwargs: Any) -> float:
+        readings: list[float] = []
+
+        def clock() -> float:
+            readings.append(time.time())
+            return readings[-1]
+
+        waited = real_acquire(key, limit, clock=clock, **kwargs)
+        with lock:
+            windows.append(int(readings[-1]))
+        return waited
+
+    monkeypatch.setattr(ratelimit, "acquire", acquire)
+    return windows
