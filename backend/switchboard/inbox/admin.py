@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from switchboard.accounts.tenancy import request_user
-from switchboard.inbox.models import Attachment, Contact, Conversation, Message, SyncRun
+from switchboard.inbox.models import Attachment, Contact, ContactIdentity, Conversation, Message, SyncRun
 from switchboard.inbox.services import sync
 from switchboard.inbox.services.conversations import (
     contact_trust,
@@ -86,8 +86,23 @@ class MessagePlatformFilter(admin.SimpleListFilter):
         return queryset.filter(platform_account__platform=value) if value else queryset
 
 
+class ContactIdentityInline(admin.TabularInline):
+    """Every id the platform knows the contact by (phone, business-scoped user id, username): written by the inbound
+    path only, so read-only here."""
+
+    model = ContactIdentity
+    extra = 0
+    can_delete = False
+    fields = ("kind", "value", "platform_account", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Contact | None = None) -> bool:
+        return False
+
+
 @admin.register(Contact)
 class ContactAdmin(LargeTableAdmin):
+    inlines = (ContactIdentityInline,)
     list_display = (
         "id", "__str__", "platform", "phone_number", "username", "is_trusted", "platform_account", "organization",
     )  # fmt: skip

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from switchboard.accounts.models import Role, User
 from switchboard.inbox.events import ContactProfile, InboundMessage
-from switchboard.inbox.models import Conversation, Direction, Message
+from switchboard.inbox.models import ContactIdentity, Conversation, Direction, Message
 from switchboard.inbox.services.conversations import (
     conversation_archive,
     conversation_archive_many,
@@ -361,6 +361,8 @@ def test_admin_trusting_a_contact_goes_through_the_service(
         "metadata": "{}",
         "attributes": '{"purpose": "rent"}',
         "is_trusted": "on",
+        "identities-TOTAL_FORMS": "0",
+        "identities-INITIAL_FORMS": "0",
     }
     with captured_broadcasts() as sent, django_capture_on_commit_callbacks(execute=True):
         response = browser.post(f"/admin/inbox/contact/{contact.pk}/change/", form)
@@ -370,3 +372,18 @@ def test_admin_trusting_a_contact_goes_through_the_service(
     assert [(event, data["id"], data["contact"]["is_trusted"]) for _, event, data in sent] == [
         ("conversation.updated", conversation.pk, True)
     ]
+
+
+def test_admin_contact_page_lists_every_id_the_platform_knows_them_by(admin_browser, conversation):
+    browser, _ = admin_browser
+    contact = conversation.contact
+    ContactIdentity.objects.create(
+        organization_id=contact.organization_id,
+        platform_account=contact.platform_account,
+        contact=contact,
+        kind="user_id",
+        value="US.13491208655302741918",
+    )
+    page = browser.get(f"/admin/inbox/contact/{contact.pk}/change/")
+    assert page.status_code == 200
+    assert "US.13491208655302741918" in page.content.decode()
