@@ -60,7 +60,12 @@ def _set_archived(
     The ids that changed."""
     organization_id = organization_id_of(organization)
     now = timezone.now()
-    candidates = conversations.filter(organization_id=organization_id).filter(is_archived=not archived).order_by("pk")
+    # The tenancy helper scopes; `conversations` only says which (a caller's queryset, e.g. the admin's selection).
+    candidates = (
+        Conversation.objects.for_organization(organization_id)
+        .filter(pk__in=conversations.values("pk"), is_archived=not archived)
+        .order_by("pk")
+    )
     changed: list[int] = []
     with transaction.atomic():
         ids = list(candidates.values_list("pk", flat=True))
@@ -230,7 +235,8 @@ def contact_trust(*, organization: Organization | int, contact: Contact, by: Use
     organization_id = ensure_owned(organization, contact)
     with transaction.atomic():
         changed = (
-            Contact.objects.filter(pk=contact.pk, organization_id=organization_id)
+            Contact.objects.for_organization(organization_id)
+            .filter(pk=contact.pk)
             .exclude(is_trusted=trusted)
             .update(is_trusted=trusted, updated_at=timezone.now())
         )
