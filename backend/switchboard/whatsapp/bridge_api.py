@@ -132,12 +132,7 @@ def bridge_connection(account: PlatformAccount) -> dict[str, Any]:
             )
         )
     try:
-        response = requests.get(
-            f"{base_url}/api/sessions/{account.external_id}",
-            headers=_bridge_headers(account),
-            timeout=TIMEOUT,
-            allow_redirects=False,
-        )
+        response = _get_session(account, base_url)
     except requests.RequestException as exc:
         raise BridgeError(
             SendResult.failure(
@@ -167,11 +162,7 @@ def bridge_connection(account: PlatformAccount) -> dict[str, Any]:
                 detail=detail,
             )
         )
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    session_status = str(body.get("status") or "") if isinstance(body, dict) else ""
+    session_status = _session_status(response)
     if session_status.upper() in BRIDGE_NOT_READY:
         return {
             "ok": False,
@@ -197,18 +188,28 @@ class BridgeError(Exception):
 def bridge_health(account: PlatformAccount) -> dict[str, Any]:
     base_url = account.credential("base_url").rstrip("/")
     try:
-        response = requests.get(
-            f"{base_url}/api/sessions/{account.external_id}",
-            headers=_bridge_headers(account),
-            timeout=TIMEOUT,
-            allow_redirects=False,
-        )
+        response = _get_session(account, base_url)
     except requests.RequestException as exc:
         return {"ok": False, "error": f"unreachable: {exc}"}
     if response.status_code >= 300:
         return {"ok": False, "error": f"HTTP {response.status_code}"}
+    return {"ok": True, "status": _session_status(response)}
+
+
+def _get_session(account: PlatformAccount, base_url: str) -> requests.Response:
+    """`GET {base_url}/api/sessions/{session}`: the one read both the connection test and the health check make."""
+    return requests.get(
+        f"{base_url}/api/sessions/{account.external_id}",
+        headers=_bridge_headers(account),
+        timeout=TIMEOUT,
+        allow_redirects=False,
+    )
+
+
+def _session_status(response: requests.Response) -> str:
+    """The session's `status` word from the answer's JSON body ("" when the body is not a JSON object)."""
     try:
         body = response.json()
     except ValueError:
         body = {}
-    return {"ok": True, "status": str(body.get("status") or "") if isinstance(body, dict) else ""}
+    return str(body.get("status") or "") if isinstance(body, dict) else ""

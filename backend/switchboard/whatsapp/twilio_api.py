@@ -33,7 +33,12 @@ from switchboard.platforms.models import PlatformAccount
 from switchboard.platforms.registry import SendResult
 from switchboard.whatsapp.parsers import as_dict
 from switchboard.whatsapp.parsers import twilio as twilio_parser
-from switchboard.whatsapp.twilio_errors import TWILIO_RECONNECT_CODES, TWILIO_SENTENCES, TWILIO_TRANSIENT_CODES
+from switchboard.whatsapp.twilio_errors import (
+    TWILIO_RECONNECT_CODES,
+    TWILIO_SENTENCES,
+    TWILIO_TRANSIENT_CODES,
+    twilio_code,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +78,7 @@ def twilio_classify(response: requests.Response | None, exc: Exception | None = 
         body = response.json()
     except ValueError:
         body = {}
-    code = body.get("code") if isinstance(body, dict) else None
-    code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
+    code = twilio_code(body.get("code")) if isinstance(body, dict) else None
     vendor_message = str(body.get("message") or "") if isinstance(body, dict) else ""
     more_info = str(body.get("more_info") or "") if isinstance(body, dict) else ""
     detail = " · ".join(
