@@ -117,7 +117,8 @@ def _faq(organization: Organization, user: User) -> list[int]:
 
 def _story(organization: Organization) -> dict[str, Any] | None:
     account = (
-        PlatformAccount.objects.filter(organization=organization, platform=Platform.WHATSAPP, is_active=True)
+        PlatformAccount.objects.for_organization(organization)
+        .filter(platform=Platform.WHATSAPP, is_active=True)
         .order_by("id")
         .first()
     )

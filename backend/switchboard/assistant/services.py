@@ -32,7 +32,7 @@ def conversation_hand_back(
     reply lifted, the conversation's AI switched on. Broadcast as conversation.updated; the conversation as stored."""
     organization_id = ensure_owned(organization, conversation)
     with transaction.atomic():
-        Conversation.objects.filter(pk=conversation.pk, organization_id=organization_id).update(
+        Conversation.objects.for_organization(organization_id).filter(pk=conversation.pk).update(
             needs_human=False, needs_human_reason="", ai_paused_until=None, ai_enabled=True, updated_at=timezone.now()
         )
         realtime.publish_on_commit(organization_id, conversations_updated=[conversation.pk])

@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 
 def messages_created(*, organization_id: int, message_ids: list[int]) -> None:
     messages = list(
-        Message.objects.filter(organization_id=organization_id, pk__in=message_ids)
+        Message.objects.for_organization(organization_id)
+        .filter(pk__in=message_ids)
         .select_related("conversation__contact", "conversation__platform_account")
         .order_by("id")
     )
@@ -69,7 +70,7 @@ def is_human_reply(message: Message) -> bool:
 def pause(organization_id: int, conversation_ids: set[int], now: datetime) -> None:
     until = now + timedelta(minutes=django_settings.AI_HANDOFF_MINUTES)
     ids = sorted(conversation_ids)
-    Conversation.objects.filter(organization_id=organization_id, pk__in=ids).update(
+    Conversation.objects.for_organization(organization_id).filter(pk__in=ids).update(
         ai_paused_until=until, updated_at=now
     )
     realtime.publish_on_commit(organization_id, conversations_updated=ids)
