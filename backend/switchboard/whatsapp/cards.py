@@ -29,9 +29,7 @@ def cloud_card(
     their business-scoped user id gets `recipient` instead. `interactive` (default: whether the card carries
     buttons) sends the card as a button message."""
     base = cloud_address(to=to, recipient=recipient)
-    following = [
-        {**base, "type": "image", "image": {"link": image}} for image in card.images[1 : 1 + MAX_FOLLOWING_IMAGES]
-    ]
+    following = [{**base, "type": "image", "image": {"link": image}} for image in _following_images(card)]
     return [_cloud_card_message(card, base, bool(card.buttons) if interactive is None else interactive), *following]
 
 
@@ -61,7 +59,7 @@ def twilio_card(card: Card) -> list[dict[str, Any]]:
     form: dict[str, Any] = {"Body": card.caption}
     if card.image:
         form["MediaUrl"] = [card.image]
-    return [form, *({"MediaUrl": [image]} for image in card.images[1 : 1 + MAX_FOLLOWING_IMAGES])]
+    return [form, *({"MediaUrl": [image]} for image in _following_images(card))]
 
 
 def bridge_card(card: Card, *, chat_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -70,8 +68,10 @@ def bridge_card(card: Card, *, chat_id: str) -> list[tuple[str, dict[str, Any]]]
     if not card.image:
         return [("sendText", {"chatId": chat_id, "text": card.caption})]
     cover = ("sendImage", {"chatId": chat_id, "caption": card.caption, "file": {"url": card.image}})
-    following = [
-        ("sendImage", {"chatId": chat_id, "file": {"url": image}})
-        for image in card.images[1 : 1 + MAX_FOLLOWING_IMAGES]
-    ]
+    following = [("sendImage", {"chatId": chat_id, "file": {"url": image}}) for image in _following_images(card)]
     return [cover, *following]
+
+
+def _following_images(card: Card) -> tuple[str, ...]:
+    """The photos sent after the cover, each on its own (at most MAX_FOLLOWING_IMAGES)."""
+    return card.images[1 : 1 + MAX_FOLLOWING_IMAGES]
