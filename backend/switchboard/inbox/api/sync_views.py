@@ -99,9 +99,6 @@ class PlatformAccountSyncViewSet(TenantScopedViewMixin[PlatformAccount], viewset
     @action(detail=True, methods=["post"])
     def sync(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         account = self.get_object()
-        try:
-            run = sync_service.sync_run_request(account=account, by=request.user)
-        except sync_service.SyncRefused as exc:
-            return Response({"detail": exc.detail, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        run = sync_service.sync_run_request(account=account, by=request.user)  # SyncRefused: a Conflict, 409
         run.refresh_from_db()
         return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

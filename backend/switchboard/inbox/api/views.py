@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -146,12 +146,10 @@ class ConversationViewSet(
     )
     @action(detail=True, methods=["post"], url_path="mark-unread")
     def mark_unread(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
-        try:
-            conversation = services.conversation_mark_unread(
-                organization=self.organization, conversation=self.get_object(), by=request.user
-            )
-        except services.NothingToMarkUnread as exc:
-            return Response({"detail": exc.detail, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        # NothingToMarkUnread is a Conflict: the exception handler answers it 409 with its code.
+        conversation = services.conversation_mark_unread(
+            organization=self.organization, conversation=self.get_object(), by=request.user
+        )
         return Response(ConversationSerializer(conversation).data)
 
     @extend_schema(

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from switchboard.accounts.models import Organization, User
 from switchboard.accounts.tenancy import ensure_owned, organization_id_of
+from switchboard.common.exceptions import Conflict
 from switchboard.inbox import realtime, selectors
 from switchboard.inbox.models import Contact, Conversation, Direction, Message
 from switchboard.inbox.services import sending
@@ -151,11 +152,11 @@ def conversation_mark_all_read(
     return selectors.conversation_get(organization=organization_id, pk=conversation.pk)
 
 
-class NothingToMarkUnread(Exception):
+class NothingToMarkUnread(Conflict):
     """The conversation has no message from the customer to mark unread (the API answers 409)."""
 
-    code = "nothing_to_mark_unread"
-    detail = "The customer has not written in this conversation yet: there is no message to mark unread."
+    default_code = "nothing_to_mark_unread"
+    default_detail = "The customer has not written in this conversation yet: there is no message to mark unread."
 
 
 def conversation_mark_unread(
@@ -171,7 +172,7 @@ def conversation_mark_unread(
         counted = _lock_conversation(conversation.pk)
         newest = selectors.conversation_newest_inbound(conversation_id=conversation.pk)
         if newest is None:
-            raise NothingToMarkUnread(NothingToMarkUnread.detail)
+            raise NothingToMarkUnread()
         marked = Message.objects.filter(pk=newest.pk, is_read=True).update(is_read=False, read_at=None, updated_at=now)
         unread = selectors.conversation_unread_recount(conversation_id=conversation.pk)
         if marked or unread != counted:

@@ -33,6 +33,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from switchboard.accounts.models import User
+from switchboard.common.exceptions import Conflict
 from switchboard.common.phones import normalize_phone
 from switchboard.inbox.events import InboundEvent, InboundMessage
 from switchboard.inbox.models import SyncRun, SyncStatus, SyncTrigger
@@ -49,13 +50,8 @@ LOCK_SECONDS = 30 * 60  # a crashed worker's lock frees itself after this
 RUN_RETENTION = timedelta(days=14)
 
 
-class SyncRefused(Exception):
+class SyncRefused(Conflict):
     """A sync cannot start now (the API answers 409 with `code`)."""
-
-    def __init__(self, detail: str, *, code: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.code = code
 
 
 def lock_key(account_id: int) -> str:
