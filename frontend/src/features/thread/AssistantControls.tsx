@@ -10,36 +10,36 @@ import { aiPausedLabel, leadFields } from "./assistant";
 
 export function AssistantSwitches({ conversation, onError }: { conversation: Conversation; onError: (message: string | null) => void }) {
   const actions = useConversationActions();
-  const fail = (what: string) => (error: unknown) => onError(`${what}: ${errorMessage(error)}`);
+  const change = (what: string, run: () => Promise<void>) => {
+    onError(null);
+    run().catch((error: unknown) => onError(`${what}: ${errorMessage(error)}`));
+  };
   return (
     <>
-      <label className="toggle" title="Let the AI assistant answer this conversation">
-        <input
-          type="checkbox"
-          role="switch"
-          aria-label="AI assistant"
-          checked={conversation.ai_enabled}
-          onChange={(e) => {
-            onError(null);
-            actions.setAi(conversation, e.target.checked).catch(fail("The AI switch could not be changed"));
-          }}
-        />
-        <span>AI</span>
-      </label>
-      <label className="toggle" title="A trusted contact may be answered by the AI assistant">
-        <input
-          type="checkbox"
-          role="switch"
-          aria-label="Trusted contact"
-          checked={conversation.contact.is_trusted}
-          onChange={(e) => {
-            onError(null);
-            actions.setTrusted(conversation, e.target.checked).catch(fail("The contact could not be changed"));
-          }}
-        />
-        <span>Trusted</span>
-      </label>
+      <Switch
+        label="AI"
+        name="AI assistant"
+        title="Let the AI assistant answer this conversation"
+        checked={conversation.ai_enabled}
+        onChange={(on) => change("The AI switch could not be changed", () => actions.setAi(conversation, on))}
+      />
+      <Switch
+        label="Trusted"
+        name="Trusted contact"
+        title="A trusted contact may be answered by the AI assistant"
+        checked={conversation.contact.is_trusted}
+        onChange={(on) => change("The contact could not be changed", () => actions.setTrusted(conversation, on))}
+      />
     </>
+  );
+}
+
+function Switch({ label, name, title, checked, onChange }: { label: string; name: string; title: string; checked: boolean; onChange: (on: boolean) => void }) {
+  return (
+    <label className="toggle" title={title}>
+      <input type="checkbox" role="switch" aria-label={name} checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      <span>{label}</span>
+    </label>
   );
 }
 
