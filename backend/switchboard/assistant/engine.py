@@ -39,7 +39,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -279,15 +280,22 @@ def conversation_reply(
     if triggers and pending[-1].pk > max(triggers):
         return ReplyResult(Status.SUPERSEDED)
 
-    lock = f"assistant:reply:{conversation.pk}"
-    token = uuid.uuid4().hex
-    if not cache.add(lock, token, timeout=_lock_seconds()):
-        return ReplyResult(Status.BUSY, retry_in=BUSY_RETRY_SECONDS)
-    try:
+    with conversation_lock(f"assistant:reply:{conversation.pk}", timeout=_lock_seconds()) as acquired:
+        if not acquired:
+            return ReplyResult(Status.BUSY, retry_in=BUSY_RETRY_SECONDS)
         return _reply(conversation, pending, attempt=attempt)
+
+
+@contextmanager
+def conversation_lock(key: str, *, timeout: int) -> Iterator[bool]:
+    """A cache lock (whether it was taken); released on exit only while it is still this holder's."""
+    token = uuid.uuid4().hex
+    acquired = cache.add(key, token, timeout=timeout)
+    try:
+        yield acquired
     finally:
-        if cache.get(lock) == token:
-            cache.delete(lock)
+        if acquired and cache.get(key) == token:
+            cache.delete(key)
 
 
 def _lock_seconds() -> int:
@@ -370,7 +378,7 @@ def _reply(conversation: Conversation, pending: list[Message], *, attempt: int) 
     try:
         conversed = converse(provider_of(settings), messages, run)
     except ProviderError as error:
-        latency = _elapsed_ms(started)
+        latency = elapsed_ms(started)
         allowed = django_settings.AI_MAX_ATTEMPTS
         if error.max_retries is not None:
             allowed = min(allowed, 1 + error.max_retries)
@@ -395,9 +403,9 @@ def _reply(conversation: Conversation, pending: list[Message], *, attempt: int) 
         logger.exception("assistant: answering conversation %s crashed", conversation.pk)
         return fail(
             conversation, settings, pending, code="internal_error",
-            sentence="The AI assistant had an internal error.", run=run, latency_ms=_elapsed_ms(started),
+            sentence="The AI assistant had an internal error.", run=run, latency_ms=elapsed_ms(started),
         )  # fmt: skip
-    latency = _elapsed_ms(started)
+    latency = elapsed_ms(started)
 
     invented = unsupported_prices(conversed.text, allowed_amounts(run, thread.messages))
     if invented:
@@ -460,7 +468,7 @@ def _fit(text: str, platform: str) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _elapsed_ms(started: float) -> int:
+def elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
@@ -498,31 +506,19 @@ def suggest_reply(*, organization: Organization | int, conversation: Conversatio
         conversed = converse(provider_of(settings), messages, run)
     except ProviderError as error:
         logger.warning("assistant: suggestion for conversation %s failed: %s", conversation.pk, error)
-        AssistantRun.objects.create(
-            organization_id=organization_id,
-            conversation=conversation,
-            outcome=RunOutcome.FAILED,
-            reason=SUGGEST_REASON,
-            error_code=error.code[:32],
-            error_message=error.message_for_agents,
-            tool_calls=run.calls,
-            model=settings.model[:200],
-            latency_ms=int((time.monotonic() - started) * 1000),
-        )
+        record_run(
+            conversation, run, outcome=RunOutcome.FAILED, reason=SUGGEST_REASON, error_code=error.code,
+            error_message=error.message_for_agents, model=settings.model, latency_ms=elapsed_ms(started),
+        )  # fmt: skip
         raise Conflict(error.message_for_agents, code="assistant_failed", provider_code=error.code) from None
-    latency = int((time.monotonic() - started) * 1000)
+    latency = elapsed_ms(started)
     if not conversed.text:
         raise Conflict(NO_DRAFT, code="assistant_failed")
     listing_ids = _named_listings(conversed.text, run)
-    AssistantRun.objects.create(
-        organization_id=organization_id,
-        conversation=conversation,
-        outcome=RunOutcome.SUGGESTED,
-        reason=SUGGEST_REASON,
-        tool_calls=run.calls,
-        model=conversed.model[:200],
+    record_run(
+        conversation, run, outcome=RunOutcome.SUGGESTED, reason=SUGGEST_REASON, model=conversed.model,
         latency_ms=latency,
-    )
+    )  # fmt: skip
     return Suggestion(text=conversed.text, listing_ids=listing_ids, tools_used=run.tools_used)
 
 
@@ -551,11 +547,11 @@ def _mark(pending: list[Message], **changes: Any) -> list[int]:
     return ids
 
 
-def _record(
+def record_run(
     conversation: Conversation,
-    pending: list[Message],
     run: ToolRun | None,
     *,
+    trigger_ids: Iterable[int] = (),
     outcome: str,
     reason: str = "",
     error_code: str = "",
@@ -571,7 +567,7 @@ def _record(
         reason=reason[:255],
         error_code=error_code[:32],
         error_message=error_message,
-        trigger_message_ids=[message.pk for message in pending],
+        trigger_message_ids=list(trigger_ids),
         reply_message_ids=list(sent),
         tool_calls=run.calls if run is not None else [],
         model=model[:200],
@@ -590,8 +586,8 @@ def _skip(
 ) -> ReplyResult:
     with transaction.atomic():
         ids = _mark(pending, llm_skip_reason=reason.value, llm_processed=False)
-        record = _record(
-            conversation, pending, run, outcome=RunOutcome.SKIPPED, reason=reason.value, model=model,
+        record = record_run(
+            conversation, run, trigger_ids=ids, outcome=RunOutcome.SKIPPED, reason=reason.value, model=model,
             latency_ms=latency_ms,
         )  # fmt: skip
         realtime.publish_on_commit(conversation.organization_id, messages_updated=ids)
@@ -612,8 +608,15 @@ def _finish(
 ) -> AssistantRun:
     with transaction.atomic():
         ids = _mark(pending, llm_processed=True, llm_skip_reason="")
-        record = _record(
-            conversation, pending, run, outcome=outcome, reason=reason, model=model, latency_ms=latency_ms, sent=sent
+        record = record_run(
+            conversation,
+            run,
+            trigger_ids=ids,
+            outcome=outcome,
+            reason=reason,
+            model=model,
+            latency_ms=latency_ms,
+            sent=sent,
         )
         realtime.publish_on_commit(conversation.organization_id, messages_updated=ids)
     return record
@@ -668,8 +671,8 @@ def fail(
     with transaction.atomic():
         needs_human_set(conversation, reason=reason, note=reason)
         ids = _mark(pending, llm_skip_reason=Skip.PROVIDER_ERROR.value, llm_processed=False)
-        record = _record(
-            conversation, pending, run, outcome=RunOutcome.FAILED, reason=reason, error_code=code,
+        record = record_run(
+            conversation, run, trigger_ids=ids, outcome=RunOutcome.FAILED, reason=reason, error_code=code,
             error_message=sentence, latency_ms=latency_ms, sent=sent, model=settings.model,
         )  # fmt: skip
         realtime.publish_on_commit(conversation.organization_id, messages_updated=ids)

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from datetime import timedelta
 
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from switchboard.assistant import context, engine
@@ -67,10 +65,6 @@ def _interval() -> timedelta:
     return timedelta(seconds=max(0, int(django_settings.AI_TRIAGE_MIN_INTERVAL_SECONDS)))
 
 
-def _elapsed_ms(started: float) -> int:
-    return int((time.monotonic() - started) * 1000)
-
-
 def conversation_triage(*, organization_id: int, conversation_id: int, trigger_message_id: int) -> Status:
     conversation = (
         Conversation.objects.for_organization(organization_id)
@@ -97,15 +91,11 @@ def conversation_triage(*, organization_id: int, conversation_id: int, trigger_m
     )
     if recent.exists():
         return Status.NOTHING
-    lock = f"assistant:triage:{conversation.pk}"
-    token = uuid.uuid4().hex
-    if not cache.add(lock, token, timeout=int(django_settings.AI_REQUEST_TIMEOUT_SECONDS) + 60):
-        return Status.NOTHING  # another triage of this conversation is running
-    try:
+    timeout = int(django_settings.AI_REQUEST_TIMEOUT_SECONDS) + 60
+    with engine.conversation_lock(f"assistant:triage:{conversation.pk}", timeout=timeout) as acquired:
+        if not acquired:
+            return Status.NOTHING  # another triage of this conversation is running
         return _triage(conversation, settings, trigger_message_id)
-    finally:
-        if cache.get(lock) == token:
-            cache.delete(lock)
 
 
 def _triage(conversation: Conversation, settings: AssistantSettings, trigger_message_id: int) -> Status:
@@ -120,38 +110,51 @@ def _triage(conversation: Conversation, settings: AssistantSettings, trigger_mes
         prompt += " Known so far: " + "; ".join(f"{key}={value}" for key, value in known.items()) + "."
     messages = [ChatMessage("system", prompt), *thread.turns]
     started = time.monotonic()
-    record = {
-        "organization_id": conversation.organization_id,
-        "conversation": conversation,
-        "reason": TRIAGE_REASON,
-        "trigger_message_ids": [trigger_message_id],
-    }
+    triggers = [trigger_message_id]
     try:
         reply = engine.provider_of(settings).chat(messages, [update_contact_spec(fields)])
     except ProviderError as error:
         logger.warning("assistant: triage of conversation %s failed: %s", conversation.pk, error)
-        AssistantRun.objects.create(
-            **record, outcome=RunOutcome.FAILED, error_code=error.code[:32], error_message=error.message_for_agents,
-            model=settings.model[:200], latency_ms=_elapsed_ms(started),
-        )  # fmt: skip
+        engine.record_run(
+            conversation,
+            None,
+            reason=TRIAGE_REASON,
+            trigger_ids=triggers,
+            outcome=RunOutcome.FAILED,
+            error_code=error.code,
+            error_message=error.message_for_agents,
+            model=settings.model,
+            latency_ms=engine.elapsed_ms(started),
+        )
         return Status.FAILED
     except Exception:
         logger.exception("assistant: triage of conversation %s crashed", conversation.pk)
-        AssistantRun.objects.create(
-            **record, outcome=RunOutcome.FAILED, error_code="internal_error",
-            error_message="The AI assistant had an internal error.", model=settings.model[:200],
-            latency_ms=_elapsed_ms(started),
-        )  # fmt: skip
+        engine.record_run(
+            conversation,
+            None,
+            reason=TRIAGE_REASON,
+            trigger_ids=triggers,
+            outcome=RunOutcome.FAILED,
+            error_code="internal_error",
+            error_message="The AI assistant had an internal error.",
+            model=settings.model,
+            latency_ms=engine.elapsed_ms(started),
+        )
         return Status.FAILED
-    latency = _elapsed_ms(started)
+    latency = engine.elapsed_ms(started)
     for call in reply.tool_calls:
         if call.name == "update_contact":
             run_tool(run, call)  # broadcasts conversation.updated on commit when the attributes changed
         else:
             run.calls.append({"name": call.name, "arguments": call.arguments, "ok": False})
-    AssistantRun.objects.create(
-        **record, outcome=RunOutcome.SKIPPED, tool_calls=run.calls, model=(reply.model or settings.model)[:200],
+    engine.record_run(
+        conversation,
+        run,
+        reason=TRIAGE_REASON,
+        trigger_ids=triggers,
+        outcome=RunOutcome.SKIPPED,
+        model=reply.model or settings.model,
         latency_ms=latency,
-    )  # fmt: skip
+    )
     logger.info("assistant: triaged conversation %s (%s)", conversation.pk, ", ".join(sorted(run.saved_fields)) or "-")
     return Status.SKIPPED
