@@ -24,7 +24,7 @@ from switchboard.inbox.models import Message
 from switchboard.meta import cards, conversations, messages
 from switchboard.meta.graph import GraphClient, GraphError
 from switchboard.platforms.models import PlatformAccount
-from switchboard.platforms.registry import PlatformError, SendResult
+from switchboard.platforms.registry import LISTING_GONE, PlatformError, SendResult
 
 
 class MessagingOutboundMixin:
@@ -50,7 +50,7 @@ class MessagingOutboundMixin:
         if content.is_listing:
             card = sendable.listing_card(message)
             if card is None:
-                return SendResult.failure("listing_missing", "The listing of this card no longer exists.")
+                return LISTING_GONE
             body = cards.messenger_card(card)
         elif content.attachment is not None:
             try:

@@ -72,6 +72,10 @@ class SendResult:
         )
 
 
+# A listing card whose listing was deleted before the send task ran (inbox/sendable.py `listing_card` is None).
+LISTING_GONE = SendResult.failure("listing_missing", "The listing of this card no longer exists.")
+
+
 def send_in_parts(parts: Sequence[Callable[[], SendResult]], *, what: str = "") -> SendResult:
     """Send one of our messages that the platform takes as several (a card: its cover, then its other photos). The
     first part's answer is the message's: its failure is the message's, retried whole (nothing was sent). Once it is

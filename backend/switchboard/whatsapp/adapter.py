@@ -32,13 +32,11 @@ from switchboard.meta.adapter import MetaWebhookAdapter
 from switchboard.meta.graph import GraphClient, GraphError
 from switchboard.platforms.delivery import FORM, Delivery
 from switchboard.platforms.models import Platform, PlatformAccount, Provider
-from switchboard.platforms.registry import PlatformError, SendResult, WebhookRejected, send_in_parts
+from switchboard.platforms.registry import LISTING_GONE, PlatformError, SendResult, WebhookRejected, send_in_parts
 from switchboard.platforms.routing import accounts_by_external_id
 from switchboard.whatsapp import bridge_api, cards, cloud_api, twilio_api
 from switchboard.whatsapp import media as whatsapp_media
 from switchboard.whatsapp.parsers import bridge, cloud, twilio
-
-_LISTING_GONE = SendResult.failure("listing_missing", "The listing of this card no longer exists.")
 
 
 def _status_url_account_id(path: str) -> int | None:
@@ -105,7 +103,7 @@ class WhatsAppCloudAdapter(MetaWebhookAdapter):
         if content.is_listing:
             card = sendable.listing_card(message)
             if card is None:
-                return _LISTING_GONE
+                return LISTING_GONE
             card_body = cards.cloud_card(card, to=to, recipient=recipient)
             return graph_messages.graph_post(graph, f"{account.external_id}/messages", card_body)
         if content.template is not None:
@@ -282,7 +280,7 @@ class WhatsAppTwilioAdapter:
         elif content.is_listing:
             card = sendable.listing_card(message)
             if card is None:
-                return _LISTING_GONE
+                return LISTING_GONE
             return send_in_parts(
                 [
                     functools.partial(twilio_api.twilio_send, account, {**form, **part})
@@ -396,7 +394,7 @@ class WhatsAppBridgeAdapter:
         if content.is_listing:
             card = sendable.listing_card(message)
             if card is None:
-                return _LISTING_GONE
+                return LISTING_GONE
             calls = cards.bridge_card(card, chat_id=chat_id)
             return send_in_parts(
                 [functools.partial(bridge_api.bridge_post, account, endpoint, body) for endpoint, body in calls],
