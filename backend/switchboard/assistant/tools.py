@@ -30,6 +30,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from switchboard.assistant import context
 from switchboard.assistant.models import AssistantSettings, FaqEntry
 from switchboard.assistant.providers import ToolCall, ToolSpec
 from switchboard.inbox import realtime
@@ -146,7 +147,7 @@ def specs_for(settings: AssistantSettings, *, read_only: bool = False) -> list[T
     if read_only:
         return [SEARCH_LISTINGS, FAQ_LOOKUP]
     specs = [SEARCH_LISTINGS, SEND_LISTING_CARD, FAQ_LOOKUP, HANDOFF_TO_HUMAN]
-    fields = _lead_fields(settings)
+    fields = context.lead_fields(settings)
     if fields:
         specs.append(update_contact_spec(fields))
     return specs
@@ -320,7 +321,7 @@ def update_contact(run: ToolRun, arguments: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(fields, dict):
         # Some models put the keys at the top level instead of under "fields".
         fields = {key: value for key, value in arguments.items() if key != "fields"}
-    allowed = set(_lead_fields(run.settings))
+    allowed = set(context.lead_fields(run.settings))
     saved: dict[str, Any] = {}
     ignored: list[str] = []
     for key, value in fields.items():
@@ -332,8 +333,10 @@ def update_contact(run: ToolRun, arguments: dict[str, Any]) -> dict[str, Any]:
     if not saved:
         raise ToolRefused(f"Nothing recorded: use only these keys, with a text or a number: {', '.join(allowed)}.")
     with transaction.atomic():
-        contact = Contact.objects.select_for_update().get(
-            pk=run.conversation.contact_id, organization_id=run.organization_id
+        contact = (
+            Contact.objects.for_organization(run.organization_id)
+            .select_for_update()
+            .get(pk=run.conversation.contact_id)
         )
         attributes = dict(contact.attributes) if isinstance(contact.attributes, dict) else {}
         if any(attributes.get(key) != value for key, value in saved.items()):
@@ -368,11 +371,6 @@ _READ_ONLY = {name: _ALL[name] for name in READ_ONLY_TOOLS}
 
 
 # --- arguments --------------------------------------------------------------------------------------------------------
-def _lead_fields(settings: AssistantSettings) -> list[str]:
-    fields = settings.lead_fields if isinstance(settings.lead_fields, list) else []
-    return [field for field in fields if isinstance(field, str) and field]
-
-
 def _text_argument(arguments: dict[str, Any], name: str) -> str:
     value = arguments.get(name)
     return value.strip() if isinstance(value, str) else ""
