@@ -209,6 +209,11 @@ class _Parties:
             return True
         return self.business_id in (self.sender_id, self.recipient_id) and self.sender_id != self.recipient_id
 
+    def event_id(self, prefix: str, timestamp: datetime) -> str:
+        """The id of an event Meta gives none (a postback without mid, a referral, an opt-in): its kind, its sender
+        and its time in milliseconds, so Meta's retries of it stay one message."""
+        return f"{prefix}.{self.sender_id}.{int(timestamp.timestamp() * 1000)}"
+
     @property
     def sent_by_business(self) -> bool:
         return bool(self.business_id) and self.sender_id == self.business_id and self.recipient_id != self.business_id
@@ -424,7 +429,7 @@ def _parse_postback(event: dict, parties: _Parties) -> list[InboundEvent]:
     if not mid:
         # Postbacks before Graph v11 (and Get Started taps) have no mid. A deterministic id keeps Meta's retries
         # of the same delivery deduplicated.
-        mid = f"postback.{parties.sender_id}.{int(timestamp.timestamp() * 1000)}"
+        mid = parties.event_id("postback", timestamp)
     title = _text(postback.get("title"))
     payload: dict[str, Any] = {"postback": {"payload": postback.get("payload", ""), "title": title}}
     if "referral" in postback:
@@ -449,7 +454,7 @@ def _parse_postback(event: dict, parties: _Parties) -> list[InboundEvent]:
 def _parse_referral(event: dict, parties: _Parties) -> list[InboundEvent]:
     """messaging_referrals: a customer who already has a thread came back through an ad, a link or the plugin."""
     timestamp = _event_time(event)
-    mid = f"referral.{parties.sender_id}.{int(timestamp.timestamp() * 1000)}"
+    mid = parties.event_id("referral", timestamp)
     notice = _referral_notice(event["referral"], mid, parties.customer(), timestamp, event)
     return [notice] if notice is not None else []
 
@@ -473,7 +478,7 @@ def _parse_optin(event: dict, parties: _Parties) -> list[InboundEvent]:
     optin["at"] = timestamp.isoformat()
     return [
         InboundMessage(
-            platform_message_id=f"optin.{parties.sender_id}.{int(timestamp.timestamp() * 1000)}",
+            platform_message_id=parties.event_id("optin", timestamp),
             contact=parties.customer(),
             timestamp=timestamp,
             kind=MessageKind.SYSTEM,
