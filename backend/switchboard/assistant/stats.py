@@ -105,8 +105,11 @@ def assistant_stats(
             .values_list("conversation_id", flat=True)
             .distinct()
         )
-    handed_off = runs.filter(outcome=RunOutcome.HANDED_OFF)
-    failed = runs.filter(outcome=RunOutcome.FAILED)
+    # The totals are the sums of the groups ("other" included): no second query each.
+    handed_off_by_reason = _counts(
+        runs.filter(outcome=RunOutcome.HANDED_OFF), "reason", UNSPECIFIED_REASON, REASONS_SHOWN
+    )
+    failures_by_code = _counts(runs.filter(outcome=RunOutcome.FAILED), "error_code", UNKNOWN_CODE)
 
     per_day = {
         day: count
@@ -126,9 +129,9 @@ def assistant_stats(
         "days": days,
         "conversations_answered": len(answered),
         "resolved_without_human": len(answered - with_human),
-        "handed_off": handed_off.count(),
-        "handed_off_by_reason": _counts(handed_off, "reason", UNSPECIFIED_REASON, REASONS_SHOWN),
-        "failures": failed.count(),
-        "failures_by_code": _counts(failed, "error_code", UNKNOWN_CODE),
+        "handed_off": sum(handed_off_by_reason.values()),
+        "handed_off_by_reason": handed_off_by_reason,
+        "failures": sum(failures_by_code.values()),
+        "failures_by_code": failures_by_code,
         "replies_per_day": replies_per_day,
     }
