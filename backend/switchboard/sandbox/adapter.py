@@ -23,7 +23,7 @@ from switchboard.inbox.media import MediaFailed
 from switchboard.inbox.models import Attachment, Message
 from switchboard.platforms.delivery import Delivery
 from switchboard.platforms.models import PlatformAccount, Provider
-from switchboard.platforms.registry import SendResult, WebhookRejected
+from switchboard.platforms.registry import LISTING_GONE, SendResult, WebhookRejected
 from switchboard.sandbox import demo_files, simulation, templates
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class SandboxAdapter:
         if content.is_listing:
             card = sendable.listing_card(message)
             if card is None:
-                return SendResult.failure("listing_missing", "The listing of this card no longer exists.")
+                return LISTING_GONE
             what = f"listing card {card.title!r} with {len(card.images)} image(s)"
         elif content.attachment is not None:
             try:
