@@ -106,6 +106,8 @@ export const toggleTrusted = (id: number, trusted: boolean) =>
   unwrap(
     api.POST("/api/messages/conversations/{id}/toggle-trusted/", { params: { path: { id } }, body: { trusted } }),
   ) as Promise<Conversation>;
+export const getMessage = (id: number) =>
+  unwrap(api.GET("/api/messages/messages/{id}/", { params: { path: { id } } })) as Promise<Message>;
 export const retryMessage = (id: number) =>
   unwrap(api.POST("/api/messages/messages/{id}/retry/", { params: { path: { id } } })) as Promise<Message>;
 

@@ -1,7 +1,7 @@
 // Replies: who a quoted message is from and the line shown for it, and the quoted message itself when it is older
 // than what the thread has loaded (one GET of that message, cached).
 import { useQuery } from "@tanstack/react-query";
-import { api, unwrap } from "../../api/http";
+import { getMessage } from "../../api/endpoints";
 import type { Message } from "../../api/types";
 import { qk } from "../../state/keys";
 
@@ -44,7 +44,7 @@ export function canQuote(message: Message): boolean {
 export function useQuoted(id: number | null, loaded: Message | null | undefined): Message | null {
   const query = useQuery({
     queryKey: qk.message(id ?? 0),
-    queryFn: () => unwrap(api.GET("/api/messages/messages/{id}/", { params: { path: { id: id! } } })) as Promise<Message>,
+    queryFn: () => getMessage(id!),
     enabled: id !== null && id > 0 && !loaded,
     staleTime: 10 * 60_000,
     retry: false,
