@@ -58,8 +58,21 @@ def messages_created(*, organization_id: int, message_ids: list[int]) -> None:
     now = timezone.now()
     if human_replied and settings is not None and settings.is_active:
         pause(organization_id, human_replied, now)
+    skipped: dict[Skip, list[int]] = defaultdict(list)
+    jobs: list[_Job] = []
     for conversation_messages in inbound.values():
-        _decide(organization_id, settings, conversation_messages, set(message_ids), now)
+        conversation_skipped, job = _decide(organization_id, settings, conversation_messages, set(message_ids), now)
+        for reason, ids in conversation_skipped.items():
+            skipped[reason].extend(ids)
+        if job is not None:
+            jobs.append(job)
+    # One write (and one broadcast) per reason for the whole delivery, however many conversations it touches.
+    for reason, ids in skipped.items():
+        Message.objects.filter(pk__in=ids).update(llm_skip_reason=reason.value, updated_at=now)
+        if reason != Skip.ASSISTANT_INACTIVE:
+            realtime.publish_on_commit(organization_id, messages_updated=ids)
+    for job in jobs:
+        _enqueue_on_commit(*job)
 
 
 def is_human_reply(message: Message) -> bool:
@@ -77,13 +90,19 @@ def pause(organization_id: int, conversation_ids: set[int], now: datetime) -> No
     logger.info("assistant: paused on conversations %s until %s (a person replied)", ids, until.isoformat())
 
 
+# A task to queue on commit: (task, conversation id, message id, delay in seconds).
+_Job = tuple[Any, int, int, float]
+
+
 def _decide(
     organization_id: int,
     settings: AssistantSettings | None,
     messages: list[Message],
     batch: set[int],
     now: datetime,
-) -> None:
+) -> tuple[dict[Skip, list[int]], _Job | None]:
+    """Turn the AI on for a trusted contact's new conversation; the skipped messages' ids by reason and the reply
+    or triage task to queue (both left to the caller, which writes every conversation's skips at once)."""
     conversation = messages[0].conversation
     contact = conversation.contact
     if (
@@ -110,23 +129,17 @@ def _decide(
             skipped[reason].append(message.pk)
             if triage.wants_triage(settings, message, reason):
                 to_triage = message
-    for reason, ids in skipped.items():
-        Message.objects.filter(pk__in=ids).update(llm_skip_reason=reason.value, updated_at=now)
-        if reason != Skip.ASSISTANT_INACTIVE:
-            realtime.publish_on_commit(organization_id, messages_updated=ids)
+    job: _Job | None = None
     if answer is not None and settings is not None:
-        _enqueue_reply_on_commit(conversation.pk, answer.pk, settings.reply_delay_seconds)
+        job = (assistant_reply_task, conversation.pk, answer.pk, settings.reply_delay_seconds)
     elif to_triage is not None and settings is not None:
-        _enqueue_on_commit(assistant_triage_task, conversation.pk, to_triage.pk, settings.reply_delay_seconds)
+        job = (assistant_triage_task, conversation.pk, to_triage.pk, settings.reply_delay_seconds)
+    return skipped, job
 
 
 def _is_new(conversation: Conversation, batch: set[int]) -> bool:
     """The conversation holds only messages of this delivery: it was just created."""
     return not Message.objects.filter(conversation_id=conversation.pk).exclude(pk__in=batch).exists()
-
-
-def _enqueue_reply_on_commit(conversation_id: int, message_id: int, delay: float) -> None:
-    _enqueue_on_commit(assistant_reply_task, conversation_id, message_id, delay)
 
 
 def _enqueue_on_commit(task: Any, conversation_id: int, message_id: int, delay: float) -> None:
