@@ -9,7 +9,7 @@ import { clockTime, fileSize, formatPrice, fullTime, linkify } from "../../lib/f
 import { qk } from "../../state/keys";
 import { skipReasonText } from "./assistant";
 import { Lightbox } from "./Lightbox";
-import { canQuote, quoteAuthor, quoteText, useQuoted } from "./quote";
+import { agentName, canQuote, quoteAuthor, quoteText, useQuoted } from "./quote";
 
 type P = Record<string, unknown>;
 const obj = (v: unknown): P => (v && typeof v === "object" && !Array.isArray(v) ? (v as P) : {});
@@ -532,9 +532,7 @@ export const MessageView = memo(function MessageView({ message, quoted, meId, co
     ? internal
       ? "Note"
       : message.sent_by
-        ? message.sent_by.id === meId
-          ? "You"
-          : message.sent_by.full_name || message.sent_by.email
+        ? agentName(message.sent_by, meId)
         : message.sent_by_assistant
           ? "Assistant"
           : "Business"

@@ -28,10 +28,15 @@ export function quoteText(message: Pick<Message, "text" | "kind" | "is_deleted">
   return KIND_LABEL[message.kind] ?? "Message";
 }
 
+/** The agent who sent a message, as the thread names them ("You" for oneself). */
+export function agentName(sentBy: NonNullable<Message["sent_by"]>, meId?: number): string {
+  return sentBy.id === meId ? "You" : sentBy.full_name || sentBy.email;
+}
+
 /** Who wrote a quoted message, as the thread names people. */
 export function quoteAuthor(message: Pick<Message, "direction" | "sent_by">, contactName: string, meId?: number): string {
   if (message.direction === "inbound") return contactName;
-  if (message.sent_by) return message.sent_by.id === meId ? "You" : message.sent_by.full_name || message.sent_by.email;
+  if (message.sent_by) return agentName(message.sent_by, meId);
   return "Business";
 }
 
