@@ -73,15 +73,17 @@ class OpenAICompatibleProvider(Provider):
     # --- chat -----------------------------------------------------------------------------------------------------
     def chat(self, messages: list[ChatMessage], tools: list[ToolSpec]) -> ChatReply:
         self._require_model()
+        return self._reply(self._completion(messages, tools))
+
+    def _completion(self, messages: list[ChatMessage], tools: list[ToolSpec], max_tokens: int = 0) -> Any:
+        """`POST /chat/completions`, asked again after each 400 the request could be adapted to (`_adapt_to`)."""
         while True:
-            body = self._request_body(messages, tools)
+            body = self._request_body(messages, tools, max_tokens)
             try:
-                answer = self._call("POST", "/chat/completions", body)
+                return self._call("POST", "/chat/completions", body)
             except ProviderBadRequest as error:
-                if self._adapt_to(error):
-                    continue
-                raise
-            return self._reply(answer)
+                if not self._adapt_to(error):
+                    raise
 
     def _request_body(self, messages: list[ChatMessage], tools: list[ToolSpec], max_tokens: int = 0) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.config.model, "messages": [_message(m) for m in messages]}
@@ -169,15 +171,7 @@ class OpenAICompatibleProvider(Provider):
             )
 
     def _one_token_chat(self) -> None:
-        while True:
-            body = self._request_body([ChatMessage(role="user", content="ping")], [], max_tokens=1)
-            try:
-                self._call("POST", "/chat/completions", body)
-            except ProviderBadRequest as error:
-                if self._adapt_to(error):
-                    continue
-                raise
-            return
+        self._completion([ChatMessage(role="user", content="ping")], [], max_tokens=1)
 
 
 def _message(message: ChatMessage) -> dict[str, Any]:
