@@ -138,10 +138,6 @@ def assistant_settings(organization_id: int) -> AssistantSettings | None:
     return AssistantSettings.objects.filter(organization_id=organization_id).first()
 
 
-def is_internal(message: Message) -> bool:
-    return context.is_internal(message)
-
-
 def is_answerable(message: Message) -> bool:
     """Whether the model can answer this customer message by its kind: text, a caption of a photo / video /
     document, a button or list reply, a voice message with a transcript. Never reactions, story mentions,

@@ -28,7 +28,7 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
-from switchboard.assistant import demo, engine, triage
+from switchboard.assistant import context, demo, engine, triage
 from switchboard.assistant.engine import Skip
 from switchboard.assistant.models import AssistantSettings
 from switchboard.assistant.tasks import assistant_reply_task, assistant_triage_task
@@ -77,7 +77,9 @@ def messages_created(*, organization_id: int, message_ids: list[int]) -> None:
 
 def is_human_reply(message: Message) -> bool:
     """An agent's message, or one sent from the business's phone (its echo); not the assistant's, not a note."""
-    return message.direction == Direction.OUTBOUND and not message.sent_by_assistant and not engine.is_internal(message)
+    return (
+        message.direction == Direction.OUTBOUND and not message.sent_by_assistant and not context.is_internal(message)
+    )
 
 
 def pause(organization_id: int, conversation_ids: set[int], now: datetime) -> None:
