@@ -365,3 +365,24 @@ def test_with_a_worker_the_reply_task_goes_to_the_broker_with_its_countdown(worl
     with mock.patch.object(assistant_reply_task, "apply_async") as apply_async:
         message = world.customer_says("Hello")
     apply_async.assert_called_once_with(args=(world.conversation.pk, message.pk), kwargs={}, countdown=8.0)
+
+
+def test_one_delivery_across_conversations_decides_each_and_broadcasts_every_skip(world):
+    world.events.clear()
+    messages = world.deliver(
+        inbound("Is the flat still available?", external_id=world.contact.external_id),
+        inbound("Hello, do you rent studios?", external_id="+34600333444", name="Marta"),
+        inbound("Any houses in Gràcia?", external_id="+34600555666", name="Jordi"),
+    )
+
+    answered, *strangers = messages
+    assert {m.conversation_id for m in strangers}.isdisjoint({world.conversation.pk})
+    assert len({m.conversation_id for m in strangers}) == 2
+    for message in messages:
+        message.refresh_from_db()
+    assert answered.llm_skip_reason == ""
+    assert [args[:2] for args in world.assistant_jobs()] == [(world.conversation.pk, answered.pk)]
+    reasons = {m.llm_skip_reason for m in strangers}
+    assert len(reasons) == 1 and "" not in reasons  # both new contacts skipped for the same rule
+    updated = {m["id"]: m["llm_skip_reason"] for m in world.events_named("message.updated")}
+    assert {pk: updated.get(pk) for pk in (m.pk for m in strangers)} == {m.pk: m.llm_skip_reason for m in strangers}
