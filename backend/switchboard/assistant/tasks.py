@@ -30,9 +30,14 @@ logger = logging.getLogger(__name__)
 MAX_BUSY_RESCHEDULES = 30  # a conversation held this many times over gives up (its lock outlives a dead worker)
 
 
+def _organization_of(conversation_id: int) -> int | None:
+    """The tenant a queued task acts for (the task carries only ids); None once the conversation is gone."""
+    return Conversation.objects.filter(pk=conversation_id).values_list("organization_id", flat=True).first()
+
+
 @shared_task(name="assistant.reply", ignore_result=True, max_retries=None)
 def assistant_reply_task(conversation_id: int, message_id: int, attempt: int = 1, busy: int = 0) -> str:
-    organization_id = Conversation.objects.filter(pk=conversation_id).values_list("organization_id", flat=True).first()
+    organization_id = _organization_of(conversation_id)
     if organization_id is None:
         return engine.Status.NOTHING.value
     result = engine.conversation_reply(
@@ -57,7 +62,7 @@ def assistant_reply_task(conversation_id: int, message_id: int, attempt: int = 1
 
 @shared_task(name="assistant.triage", ignore_result=True)
 def assistant_triage_task(conversation_id: int, message_id: int) -> str:
-    organization_id = Conversation.objects.filter(pk=conversation_id).values_list("organization_id", flat=True).first()
+    organization_id = _organization_of(conversation_id)
     if organization_id is None:
         return engine.Status.NOTHING.value
     status = triage.conversation_triage(
